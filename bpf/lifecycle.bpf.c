@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Lifecycle of a traced process tree: forks, threads, execs and exits of the
+ * processes in the tracked map, sent to userspace through one ring buffer.
+ * Every hook here fires for every task on the machine, so an untracked task
+ * costs one map lookup and nothing more.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "lifecycle.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define CLONE_THREAD 0x00010000
+
+/*
+ * The loader's pid namespace. In the initial namespace (ns_init) kernel ids are
+ * the loader's ids; elsewhere every id is translated, and the tracked map is
+ * keyed by the loader's view of the tgid.
+ */
+const volatile bool ns_init = true;
+const volatile __u64 ns_dev = 0;
+const volatile __u64 ns_ino = 0;
+
+/* Level of the loader's namespace, found on first use (-1: not yet). */
+int ns_level = -1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384); /* resized by the loader */
+	__type(key, __u32);         /* tgid, loader's view */
+	__type(value, struct pctx_tracked);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* resized by the loader */
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pctx_stats);
+} stats SEC(".maps");
+
+/* Exec records are assembled here, then copied out at their real length. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pctx_exec_record);
+} exec_scratch SEC(".maps");
+
+static __always_inline struct pctx_stats *cpu_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stats, &zero);
+}
+
+static __always_inline void count_lost(void)
+{
+	struct pctx_stats *s = cpu_stats();
+
+	if (s)
+		s->lost_records++;
+}
+
+/* The loader's namespace level, searched once in a task we know is inside it. */
+static __always_inline int loader_ns_level(struct pid *pid)
+{
+	unsigned int top = BPF_CORE_READ(pid, level);
+	struct upid up;
+
+	if (ns_level >= 0)
+		return ns_level;
+	for (int i = 0; i < 32; i++) {
+		if (i > top)
+			break;
+		if (bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[i]))
+			return -1;
+		if (BPF_CORE_READ(up.ns, ns.inum) == ns_ino) {
+			ns_level = i;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* A pid number as the loader sees it; 0 when the loader cannot see it. */
+static __always_inline __s32 pid_nr_for_loader(struct pid *pid)
+{
+	struct upid up;
+	int level;
+
+	if (!pid)
+		return 0;
+	level = loader_ns_level(pid);
+	if (level < 0 || level > BPF_CORE_READ(pid, level))
+		return 0;
+	if (bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level & 31]))
+		return 0;
+	if (BPF_CORE_READ(up.ns, ns.inum) != ns_ino)
+		return 0;
+	return up.nr;
+}
+
+static __always_inline __s32 task_tid(struct task_struct *task)
+{
+	if (ns_init)
+		return BPF_CORE_READ(task, pid);
+	return pid_nr_for_loader(BPF_CORE_READ(task, thread_pid));
+}
+
+/* Current task's tgid and tid as the loader sees them; false if it cannot. */
+static __always_inline bool current_ids(__u32 *tgid, __u32 *tid)
+{
+	struct bpf_pidns_info ns;
+	__u64 id;
+
+	if (ns_init) {
+		id = bpf_get_current_pid_tgid();
+		*tgid = id >> 32;
+		*tid = (__u32)id;
+		return true;
+	}
+	if (bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)))
+		return false;
+	*tgid = ns.tgid;
+	*tid = ns.pid;
+	return true;
+}
+
+static __always_inline struct pctx_tracked *lookup_current(__u32 *tgid, __u32 *tid)
+{
+	if (!current_ids(tgid, tid))
+		return NULL;
+	return bpf_map_lookup_elem(&tracked, tgid);
+}
+
+static __always_inline int emit(__u32 type, __u32 flags, __s32 pid, __s32 tid, __s32 child,
+				__s32 code)
+{
+	struct pctx_record *r;
+
+	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	if (!r) {
+		count_lost();
+		return -1;
+	}
+	r->type = type;
+	r->flags = flags;
+	r->time_ns = bpf_ktime_get_ns();
+	r->pid = pid;
+	r->tid = tid;
+	r->child = child;
+	r->code = code;
+	r->args_len = 0;
+	r->reserved = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
+/* Processes: the child is followed before it can run, in its parent's context. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct pctx_tracked *t, ct = {};
+	__u32 tgid, tid, flags = 0;
+	__s32 cpid;
+
+	t = lookup_current(&tgid, &tid);
+	if (!t || !(t->flags & PCTX_TRACK_FOLLOW_FORK))
+		return 0;
+	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
+		return 0; /* a thread: task_newtask reports it */
+
+	cpid = task_tid(child);
+	ct.flags = t->flags & ~PCTX_TRACK_FIRST_EXEC;
+	if (cpid <= 0 || bpf_map_update_elem(&tracked, &cpid, &ct, BPF_NOEXIST)) {
+		struct pctx_stats *s = cpu_stats();
+
+		if (s)
+			s->track_failed++;
+		flags |= PCTX_FORK_UNTRACKED;
+	}
+	emit(PCTX_REC_FORK, flags, tgid, tid, cpid, 0);
+	return 0;
+}
+
+/*
+ * Threads, from task_newtask rather than sched_process_fork: it also sees the
+ * threads the kernel adds to a process (io_uring workers) without a clone().
+ */
+SEC("tp_btf/task_newtask")
+int BPF_PROG(pctx_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	__u32 tgid, tid;
+
+	if (!(clone_flags & CLONE_THREAD))
+		return 0;
+	if (!lookup_current(&tgid, &tid))
+		return 0;
+	emit(PCTX_REC_THREAD, 0, tgid, tid, task_tid(task), 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pctx_tracked *t;
+	struct pctx_exec_record *e;
+	unsigned long start, end, len;
+	__u32 tgid, tid, zero = 0, flags = 0;
+
+	t = lookup_current(&tgid, &tid);
+	if (!t)
+		return 0;
+	if (t->flags & PCTX_TRACK_FIRST_EXEC) {
+		t->flags &= ~PCTX_TRACK_FIRST_EXEC;
+		flags |= PCTX_EXEC_FIRST;
+	} else if (t->flags & PCTX_TRACK_STOP_AT_EXEC) {
+		bpf_map_delete_elem(&tracked, &tgid);
+		flags |= PCTX_EXEC_UNTRACKED;
+	}
+
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e)
+		return 0;
+	/* The new image's argv: written by the kernel, so present in memory. */
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	len = end > start ? end - start : 0;
+	if (len > PCTX_ARGS_MAX) {
+		len = PCTX_ARGS_MAX;
+		flags |= PCTX_EXEC_TRUNCATED;
+	}
+	if (bpf_probe_read_user(e->args, len, (void *)start))
+		len = 0;
+
+	e->hdr.type = PCTX_REC_EXEC;
+	e->hdr.flags = flags;
+	e->hdr.time_ns = bpf_ktime_get_ns();
+	e->hdr.pid = tgid;
+	e->hdr.tid = tid;
+	/* old_pid is a kernel id: only the initial namespace can use it as is. */
+	e->hdr.child = ns_init ? old_pid : 0;
+	e->hdr.code = 0;
+	e->hdr.args_len = len;
+	e->hdr.reserved = 0;
+	if (bpf_ringbuf_output(&records, e, sizeof(e->hdr) + len, 0))
+		count_lost();
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pctx_exit, struct task_struct *p)
+{
+	struct task_struct *exec_task;
+	struct signal_struct *sig;
+	__u32 tgid, tid, flags = 0;
+
+	if (!lookup_current(&tgid, &tid))
+		return 0;
+
+	sig = BPF_CORE_READ(p, signal);
+	/* do_exit() has already counted this thread out of signal->live. */
+	if (BPF_CORE_READ(sig, live.counter) == 0) {
+		flags |= PCTX_EXIT_GROUP_DEAD;
+		bpf_map_delete_elem(&tracked, &tgid);
+	} else if (BPF_CORE_READ(sig, flags) & PCTX_SIGNAL_GROUP_EXIT) {
+		flags |= PCTX_EXIT_ZAPPED;
+	} else {
+		exec_task = signal_exec_task(sig);
+		if (exec_task && exec_task != p)
+			flags |= PCTX_EXIT_ZAPPED;
+	}
+	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, BPF_CORE_READ(p, exit_code));
+	return 0;
+}

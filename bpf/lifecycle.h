@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Records the lifecycle program (lifecycle.bpf.c) sends to userspace, and the
+ * tracked-process map both sides write. Plain C: included by BPF and C++.
+ */
+#ifndef PCTX_BPF_LIFECYCLE_H
+#define PCTX_BPF_LIFECYCLE_H
+
+#ifndef __VMLINUX_H__ /* userspace: BPF gets these from vmlinux.h */
+#include <linux/types.h>
+#endif
+
+/* Bytes of argv captured at exec; the record says when it was cut. */
+#define PCTX_ARGS_MAX 4096
+
+enum pctx_record_type {
+	PCTX_REC_FORK = 1,   /* a followed process forked: child is the new pid */
+	PCTX_REC_THREAD = 2, /* a tracked process created a thread: child is the tid */
+	PCTX_REC_EXEC = 3,   /* child is the exec'ing thread's tid before exec (0: unknown) */
+	PCTX_REC_EXIT = 4,   /* one thread ended; flags say whether the process did */
+};
+
+/* Values of the tracked map: how each process is followed. */
+#define PCTX_TRACK_FOLLOW_FORK (1U << 0)
+#define PCTX_TRACK_STOP_AT_EXEC (1U << 1)
+/* The spawned command has not exec'd yet: that exec never ends tracking. */
+#define PCTX_TRACK_FIRST_EXEC (1U << 2)
+
+/* Record flags. */
+#define PCTX_EXIT_GROUP_DEAD (1U << 0) /* last thread: the process is gone */
+#define PCTX_EXIT_ZAPPED (1U << 1)     /* killed by exit_group, a fatal signal or an exec */
+#define PCTX_EXEC_UNTRACKED (1U << 2)  /* stop-at-exec: the process is no longer tracked */
+#define PCTX_EXEC_TRUNCATED (1U << 3)  /* argv was longer than PCTX_ARGS_MAX */
+#define PCTX_FORK_UNTRACKED (1U << 4)  /* tracked map full: the child is not followed */
+#define PCTX_EXEC_FIRST (1U << 5)      /* the spawned command's own exec */
+
+struct pctx_tracked {
+	__u32 flags;
+	__u32 reserved;
+};
+
+/* Pids and tids are as the loader's pid namespace sees them. */
+struct pctx_record {
+	__u32 type;
+	__u32 flags;
+	__u64 time_ns; /* CLOCK_MONOTONIC */
+	__s32 pid;
+	__s32 tid;
+	__s32 child;
+	__s32 code;     /* exit: the kernel's wait status (exit_code) */
+	__u32 args_len; /* exec: bytes of NUL-separated argv after the header */
+	__u32 reserved;
+};
+
+/* An exec record: the header, then args_len bytes of argv (sent trimmed). */
+struct pctx_exec_record {
+	struct pctx_record hdr;
+	char args[PCTX_ARGS_MAX];
+};
+
+/* Per-CPU counters of what BPF could not do; userspace sums and reports them. */
+struct pctx_stats {
+	__u64 lost_records;  /* ring buffer full */
+	__u64 track_failed;  /* tracked map full: a child not followed */
+};
+
+#endif /* PCTX_BPF_LIFECYCLE_H */

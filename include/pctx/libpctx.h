@@ -1,0 +1,80 @@
+/*
+ * pctx-bpf: libpctx's process-context API on Linux, driven by BPF.
+ *
+ * Names, types and semantics follow illumos libpctx(3LIB):
+ *   pctx_create() starts a command, pctx_capture() takes a running process,
+ *   pctx_set_events() installs the callbacks, pctx_run() delivers events and
+ *   timed samples, pctx_release() lets go (killing what pctx_create started).
+ *
+ * Linux differences, all deliberate:
+ * - pid_t/id_t carry Linux pids and tids as the caller's pid namespace sees
+ *   them; an LWP id is a thread id (tid), not a small per-process number.
+ * - Nobody is stopped: events are observed in the kernel and delivered in
+ *   order, so a process runs on while its callbacks execute.
+ * - The fork handler is called as libpctx called it, fork(pctx, ppid,
+ *   childpid, lwpid, arg), whatever libpctx's own typedef named the arguments.
+ *   Setting a fork handler follows children, all in this one process.
+ * - The exit handler's status is the exit(2) value (0-255) of a process that
+ *   exited, and minus the signal number (-9 for SIGKILL) of one killed by a
+ *   signal; libpctx never reported signal deaths.
+ * - Without an exec handler, a process that execs is released at that exec
+ *   (its threads get fini_lwp first), as libpctx did; the first exec of a
+ *   command started by pctx_create() is always delivered and never releases.
+ */
+#ifndef PCTX_LIBPCTX_H
+#define PCTX_LIBPCTX_H
+
+#include <stdarg.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct __pctx pctx_t;
+
+typedef enum {
+	PCTX_NULL_EVENT = 0,
+	PCTX_SYSC_EXEC_EVENT,
+	PCTX_SYSC_FORK_EVENT,
+	PCTX_SYSC_EXIT_EVENT,
+	PCTX_SYSC_LWP_CREATE_EVENT,
+	PCTX_INIT_LWP_EVENT,
+	PCTX_FINI_LWP_EVENT,
+	PCTX_SYSC_LWP_EXIT_EVENT
+} pctx_event_t;
+
+/* Handlers returning int end the run when they return non-zero. */
+typedef int pctx_sysc_execfn_t(pctx_t *, pid_t, id_t, char *, void *);
+typedef void pctx_sysc_forkfn_t(pctx_t *, pid_t, pid_t, id_t, void *);
+typedef void pctx_sysc_exitfn_t(pctx_t *, pid_t, id_t, int, void *);
+typedef int pctx_sysc_lwp_createfn_t(pctx_t *, pid_t, id_t, void *);
+typedef int pctx_init_lwpfn_t(pctx_t *, pid_t, id_t, void *);
+typedef int pctx_fini_lwpfn_t(pctx_t *, pid_t, id_t, void *);
+typedef int pctx_sysc_lwp_exitfn_t(pctx_t *, pid_t, id_t, void *);
+typedef void pctx_errfn_t(const char *fn, const char *fmt, va_list ap);
+
+/* NULL errfn: messages go to stderr as "libpctx: pctx_<fn>: <message>". */
+pctx_t *pctx_create(const char *filename, char *const *argv, void *arg, int verbose,
+		    pctx_errfn_t *errfn);
+pctx_t *pctx_capture(pid_t pid, void *arg, int verbose, pctx_errfn_t *errfn);
+int pctx_set_events(pctx_t *pctx, ...);
+
+/*
+ * Runs until the tracked processes are gone (0), a handler returns non-zero
+ * (0), pctx_terminate() is called (0), or control is lost (-1). msec == 0:
+ * events only; nsamples == 0: no limit on ticks.
+ */
+int pctx_run(pctx_t *pctx, unsigned int msec, unsigned int nsamples,
+	     int (*tick)(pctx_t *, pid_t, id_t, void *));
+
+/* Makes a running pctx_run() return 0. Safe from a signal handler. */
+void pctx_terminate(pctx_t *pctx);
+
+void pctx_release(pctx_t *pctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PCTX_LIBPCTX_H */

@@ -1,0 +1,146 @@
+// pctx-bpf C++ API: an RAII session over a traced process tree.
+//
+// A Session is created by spawn() (start a command) or attach() (capture a
+// running process); run() delivers lifecycle events and timed ticks to the
+// handlers in order; destruction releases the target (killing a spawned tree,
+// leaving a captured process running). Errors are pctx::Error exceptions with
+// the same messages the C API passes to its errfn.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pctx {
+
+// An error, naming the API function it came from ("create", "capture", "run").
+class Error : public std::runtime_error {
+public:
+    Error(std::string function, const std::string& message);
+    const std::string& function() const noexcept { return function_; }
+
+private:
+    std::string function_;
+};
+
+// Thread-level events: init_lwp, fini_lwp, lwp_create, lwp_exit and tick.
+struct LwpEvent {
+    pid_t pid = 0;
+    pid_t tid = 0;
+    std::uint64_t time_ns = 0; // CLOCK_MONOTONIC
+};
+
+struct ForkEvent {
+    pid_t pid = 0;       // the parent
+    pid_t tid = 0;       // the parent's forking thread
+    pid_t child_pid = 0; // followed from here on
+    std::uint64_t time_ns = 0;
+};
+
+struct ExecEvent {
+    pid_t pid = 0;
+    pid_t tid = 0; // the thread that called exec, by its id before the exec
+    std::vector<std::string> argv;
+    bool truncated = false; // argv was longer than the kernel captures
+    std::uint64_t time_ns = 0;
+    // argv joined by spaces, as ps shows it.
+    std::string command_line() const;
+};
+
+struct ExitEvent {
+    pid_t pid = 0;
+    pid_t tid = 0;        // the last thread to exit
+    int wait_status = 0;  // as waitpid(2) reports it: use WIFEXITED() and friends
+    std::uint64_t time_ns = 0;
+    bool exited() const;
+    int exit_code() const;  // valid when exited()
+    int signal() const;     // the killing signal, 0 when exited()
+    bool core_dumped() const;
+    // The shell's view: exit code, or 128 + signal.
+    int shell_status() const;
+};
+
+// Records the kernel could not deliver (its ring buffer was full). Reported
+// whenever the count grows; never silent.
+struct LostEvent {
+    std::uint64_t count = 0; // newly lost since the last LostEvent
+    std::uint64_t time_ns = 0;
+};
+
+struct Handlers {
+    std::function<void(const LwpEvent&)> init_lwp;
+    std::function<void(const LwpEvent&)> fini_lwp;
+    std::function<void(const LwpEvent&)> lwp_create;
+    std::function<void(const LwpEvent&)> lwp_exit;
+    std::function<void(const LwpEvent&)> tick;
+    std::function<void(const ForkEvent&)> fork;
+    std::function<void(const ExecEvent&)> exec;
+    std::function<void(const ExitEvent&)> exit;
+    std::function<void(const LostEvent&)> lost;
+    // Non-fatal diagnostics from the run loop (function, message). Default: stderr.
+    std::function<void(const std::string&, const std::string&)> diagnostic;
+};
+
+struct Options {
+    bool follow_forks = false;  // children are tracked (and reported) too
+    bool stop_at_exec = false;  // release a process at its exec (cputrack's old default)
+    bool verbose = false;       // libbpf's own messages, and more diagnostics
+    std::size_t ring_buffer_bytes = 4U << 20;
+    std::uint32_t max_processes = 16384; // tracked processes at once
+};
+
+enum class RunResult {
+    Finished,    // the last tracked process is gone
+    Stopped,     // stop(), terminate(), or the sample count was reached
+    ControlLost, // the event stream broke; see the diagnostics
+};
+
+class Session {
+public:
+    // Starts argv[0] (searched in PATH) stopped before its exec; it runs when
+    // run() starts, so its exec and everything after are seen.
+    static Session spawn(const std::vector<std::string>& argv, const Options& options = {});
+    // Captures a running process; its threads get init_lwp when run() starts.
+    static Session attach(pid_t pid, const Options& options = {});
+
+    Session(Session&&) noexcept;
+    Session& operator=(Session&&) noexcept;
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session();
+
+    Handlers& handlers();
+    Options& options(); // may change until the first run()
+
+    // interval 0: events only; nsamples 0: no limit.
+    RunResult run(std::chrono::milliseconds interval = std::chrono::milliseconds{0},
+                  unsigned nsamples = 0);
+    // From a handler: end run() after the current event.
+    void stop();
+    // From anywhere, a signal handler included: make run() return Stopped.
+    void terminate() noexcept;
+    // Kill a spawned tree / let go of a captured process; also done by the destructor.
+    void release() noexcept;
+
+    pid_t pid() const;
+    bool spawned() const;
+    // The target's exit, once run() has seen it.
+    std::optional<ExitEvent> target_exit() const;
+    // Records lost in the kernel so far (ring buffer full, tracked map full).
+    std::uint64_t lost_events() const;
+
+    class Impl;
+
+private:
+    explicit Session(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace pctx

@@ -1,0 +1,214 @@
+// Session::run: one thread, one epoll over the kernel's ring buffer, a
+// timerfd with absolute deadlines for ticks, and an eventfd for terminate().
+// Records are dispatched in order; a tick first drains what came before it.
+#include "core/session_impl.hpp"
+
+#include "procfs/procfs.hpp"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+namespace pctx {
+namespace {
+
+constexpr int kStopped = -ECANCELED;
+
+enum class Drain { More, Stop, Broken };
+
+detail::UniqueFd open_pidfd(pid_t pid)
+{
+    return detail::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
+bool has_exited(const detail::UniqueFd& pidfd)
+{
+    pollfd p{pidfd.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+}
+
+timespec to_timespec(std::uint64_t ns)
+{
+    return {static_cast<time_t>(ns / 1000000000ULL), static_cast<long>(ns % 1000000000ULL)};
+}
+
+} // namespace
+
+void Session::Impl::diagnose(const std::string& message) const
+{
+    if (handlers.diagnostic)
+        handlers.diagnostic("run", message);
+}
+
+void Session::Impl::start_target()
+{
+    std::uint32_t flags = 0;
+    if (options.follow_forks)
+        flags |= PCTX_TRACK_FOLLOW_FORK;
+    if (options.stop_at_exec)
+        flags |= PCTX_TRACK_STOP_AT_EXEC;
+    const std::string p = std::to_string(target);
+
+    if (spawned) {
+        if (int err = loader->track(target, flags | PCTX_TRACK_FIRST_EXEC); err != 0)
+            throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
+        dispatcher.add_spawned(target);
+        if (int err = spawner->start(); err != 0) {
+            loader->untrack(target);
+            release();
+            if (err == ENOENT || err == ENOTDIR)
+                throw Error("run", "cannot find program '" + program + "'");
+            throw Error("run", "cannot execute program '" + program + "': " + std::strerror(err));
+        }
+        return;
+    }
+
+    // The pidfd pins the process's identity: once tracked, it cannot die
+    // unseen, and if it died first its pid must not be tracked for a stranger.
+    detail::UniqueFd pidfd = open_pidfd(target);
+    if (!pidfd)
+        throw Error("run", "pid " + p + " doesn't exist");
+    if (int err = loader->track(target, flags); err != 0)
+        throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
+    if (has_exited(pidfd)) {
+        loader->untrack(target);
+        throw Error("run", "pid " + p + " exited before it could be tracked");
+    }
+    // Listed after tracking began, so a thread is either listed or reported.
+    dispatcher.add_captured(target, detail::list_threads(target), monotonic_ns());
+}
+
+void Session::Impl::check_losses()
+{
+    const std::uint64_t lost = loader->stats().lost_records;
+    if (lost <= lost_reported)
+        return;
+    const std::uint64_t fresh = lost - lost_reported;
+    lost_reported = lost;
+    diagnose(std::to_string(fresh) +
+             " events lost: the kernel's ring buffer was full (give it more room with "
+             "Options::ring_buffer_bytes)");
+    if (handlers.lost)
+        handlers.lost(LostEvent{fresh, monotonic_ns()});
+    dispatcher.reconcile();
+}
+
+static Drain drain_ring(Session::Impl& s)
+{
+    std::exception_ptr thrown;
+    const detail::LifecycleLoader::RecordFn fn = [&](const pctx_record& rec, std::size_t size) {
+        try {
+            s.dispatcher.dispatch(rec, size);
+        } catch (...) {
+            thrown = std::current_exception();
+            return kStopped;
+        }
+        return s.stop_requested ? kStopped : 0;
+    };
+    const int n = s.loader->consume(fn);
+    if (thrown)
+        std::rethrow_exception(thrown);
+    if (n < 0 && n != kStopped)
+        return Drain::Broken;
+    return s.stop_requested ? Drain::Stop : Drain::More;
+}
+
+RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsamples)
+{
+    if (!loader)
+        throw Error("run", "the session has been released");
+    if (interval.count() < 0)
+        throw Error("run", "the sampling interval must not be negative");
+    stop_requested = false;
+    if (!started) {
+        started = true;
+        start_target();
+    }
+    if (interval.count() == 0)
+        nsamples = 0;
+
+    detail::UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
+    detail::UniqueFd timer;
+    enum : std::uint32_t { kRing, kWake, kTimer };
+    auto watch = [&](int fd, std::uint32_t tag) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u32 = tag;
+        if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
+            throw Error("run", std::string("cannot wait for events: ") + std::strerror(errno));
+    };
+    if (!ep)
+        throw Error("run", std::string("cannot wait for events: ") + std::strerror(errno));
+    watch(loader->ring_fd(), kRing);
+    watch(wake.get(), kWake);
+    if (interval.count() > 0) {
+        timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+        const auto period = static_cast<std::uint64_t>(interval.count()) * 1000000ULL;
+        itimerspec its{to_timespec(period), to_timespec(monotonic_ns() + period)};
+        if (!timer || ::timerfd_settime(timer.get(), TFD_TIMER_ABSTIME, &its, nullptr) != 0)
+            throw Error("run", std::string("cannot start the sample timer: ") +
+                                   std::strerror(errno));
+        watch(timer.get(), kTimer);
+    }
+
+    unsigned left = nsamples; // 0: unlimited
+    for (;;) {
+        const Drain d = drain_ring(*this);
+        check_losses();
+        if (d == Drain::Broken) {
+            diagnose("lost control of pid " + std::to_string(target) +
+                     ": the kernel's event stream failed");
+            return RunResult::ControlLost;
+        }
+        if (d == Drain::Stop)
+            return RunResult::Stopped;
+        if (dispatcher.empty())
+            return RunResult::Finished;
+
+        epoll_event evs[3];
+        const int n = ::epoll_wait(ep.get(), evs, 3, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            diagnose(std::string("lost control: cannot wait for events: ") +
+                     std::strerror(errno));
+            return RunResult::ControlLost;
+        }
+        bool tick_due = false;
+        for (int i = 0; i < n; ++i) {
+            if (evs[i].data.u32 == kWake) {
+                std::uint64_t v;
+                (void)!::read(wake.get(), &v, sizeof(v));
+                return RunResult::Stopped;
+            }
+            if (evs[i].data.u32 == kTimer) {
+                std::uint64_t expirations = 0;
+                if (::read(timer.get(), &expirations, sizeof(expirations)) > 0) {
+                    // Behind schedule: the missed deadlines are skipped, and
+                    // count as samples unless only one is left to take.
+                    for (std::uint64_t k = 1; k < expirations && left > 1; ++k)
+                        --left;
+                    tick_due = true;
+                }
+            }
+        }
+        if (!tick_due)
+            continue;
+        const Drain before = drain_ring(*this);
+        if (before == Drain::Stop)
+            return RunResult::Stopped;
+        if (dispatcher.empty())
+            return RunResult::Finished;
+        dispatcher.tick_all(monotonic_ns());
+        if (stop_requested || (left != 0 && --left == 0))
+            return RunResult::Stopped;
+    }
+}
+
+} // namespace pctx

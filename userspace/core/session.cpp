@@ -1,0 +1,173 @@
+// pctx::Session: starting (spawn, attach), the checks that come before, and
+// release. The run loop lives in run_loop.cpp.
+#include "core/session_impl.hpp"
+
+#include "procfs/procfs.hpp"
+
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+namespace pctx {
+
+Error::Error(std::string function, const std::string& message)
+    : std::runtime_error(message), function_(std::move(function))
+{
+}
+
+std::string ExecEvent::command_line() const
+{
+    std::string line;
+    for (const auto& a : argv) {
+        if (!line.empty())
+            line += ' ';
+        line += a;
+    }
+    return line;
+}
+
+bool ExitEvent::exited() const { return WIFEXITED(wait_status); }
+int ExitEvent::exit_code() const { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 0; }
+int ExitEvent::signal() const { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
+bool ExitEvent::core_dumped() const { return WIFSIGNALED(wait_status) && WCOREDUMP(wait_status); }
+int ExitEvent::shell_status() const { return exited() ? exit_code() : 128 + signal(); }
+
+std::uint64_t monotonic_ns()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+namespace {
+
+detail::LoaderConfig loader_config(const Options& o)
+{
+    return {o.ring_buffer_bytes, o.max_processes, o.verbose};
+}
+
+std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options)
+{
+    try {
+        return std::make_unique<detail::LifecycleLoader>(loader_config(options));
+    } catch (const std::runtime_error& e) {
+        throw Error(fn, e.what());
+    }
+}
+
+} // namespace
+
+Session::Impl::Impl(Options opts, pid_t pid, bool was_spawned)
+    : options(std::move(opts)), target(pid), spawned(was_spawned)
+{
+    handlers.diagnostic = [](const std::string& fn, const std::string& msg) {
+        std::fprintf(stderr, "pctx: %s: %s\n", fn.c_str(), msg.c_str());
+    };
+    wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+void Session::Impl::release() noexcept
+{
+    // The tree dies first, while nothing is left to observe it; then the BPF
+    // links close with the loader.
+    spawner.reset();
+    loader.reset();
+}
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() { release(); }
+
+Session Session::spawn(const std::vector<std::string>& argv, const Options& options)
+{
+    if (argv.empty() || argv.front().empty())
+        throw Error("create", "no program to run");
+    const std::string& name = argv.front();
+    std::string path;
+    switch (detail::find_program(name, path)) {
+    case 0:
+        break;
+    case ENOENT:
+    case ENOTDIR:
+        throw Error("create", "cannot find program '" + name + "'");
+    default:
+        throw Error("create", "cannot execute program '" + name + "'");
+    }
+
+    auto loader = load_bpf("create", options);
+    std::unique_ptr<detail::Spawner> spawner;
+    try {
+        spawner = std::make_unique<detail::Spawner>(path, argv);
+    } catch (const std::runtime_error& e) {
+        throw Error("create", std::string(e.what()) + ", program '" + name + "'");
+    }
+    auto impl = std::make_unique<Impl>(options, spawner->target(), true);
+    impl->program = name;
+    impl->loader = std::move(loader);
+    impl->spawner = std::move(spawner);
+    impl->dispatcher.set_root(impl->target);
+    return Session(std::move(impl));
+}
+
+Session Session::attach(pid_t pid, const Options& options)
+{
+    const std::string p = std::to_string(pid);
+    if (pid == ::getpid())
+        throw Error("capture", "cannot capture self");
+    switch (detail::process_state(pid)) {
+    case detail::ProcessState::Missing:
+        throw Error("capture", "pid " + p + " doesn't exist");
+    case detail::ProcessState::Zombie:
+        throw Error("capture", "pid " + p + " is a zombie");
+    case detail::ProcessState::KernelThread:
+        throw Error("capture", "pid " + p + " is a system process");
+    case detail::ProcessState::Running:
+        break;
+    }
+    if (!detail::may_observe(pid))
+        throw Error("capture", "pid " + p + ": permission denied");
+
+    auto impl = std::make_unique<Impl>(options, pid, false);
+    impl->loader = load_bpf("capture", options);
+    impl->dispatcher.set_root(pid);
+    return Session(std::move(impl));
+}
+
+Handlers& Session::handlers() { return impl_->handlers; }
+Options& Session::options() { return impl_->options; }
+
+RunResult Session::run(std::chrono::milliseconds interval, unsigned nsamples)
+{
+    return impl_->run(interval, nsamples);
+}
+
+void Session::stop() { impl_->stop_requested = true; }
+
+void Session::terminate() noexcept
+{
+    if (impl_ && impl_->wake) {
+        const std::uint64_t one = 1;
+        (void)!::write(impl_->wake.get(), &one, sizeof(one));
+    }
+}
+
+void Session::release() noexcept
+{
+    if (impl_)
+        impl_->release();
+}
+
+pid_t Session::pid() const { return impl_->target; }
+bool Session::spawned() const { return impl_->spawned; }
+std::optional<ExitEvent> Session::target_exit() const { return impl_->dispatcher.root_exit(); }
+std::uint64_t Session::lost_events() const { return impl_->lost_reported; }
+
+} // namespace pctx

@@ -1,0 +1,61 @@
+// Owns the lifecycle BPF object: loads it configured for this session,
+// attaches it through BPF links (so nothing outlives this process), and gives
+// access to the tracked map, the ring buffer and the loss counters.
+#pragma once
+
+#include "lifecycle.h"
+#include "loader/skeleton.hpp"
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include <type_traits>
+
+struct lifecycle_bpf;
+
+static_assert(std::is_trivially_copyable_v<pctx_record> && sizeof(pctx_record) == 40,
+              "pctx_record is shared with BPF: its layout must not change by accident");
+static_assert(sizeof(pctx_tracked) == 8 && sizeof(pctx_stats) == 16);
+
+namespace pctx::detail {
+
+struct LoaderConfig {
+    std::size_t ring_buffer_bytes = 4U << 20;
+    std::uint32_t max_processes = 16384;
+    bool verbose = false;
+};
+
+class LifecycleLoader {
+public:
+    // Throws std::runtime_error with a message fit for the user.
+    explicit LifecycleLoader(const LoaderConfig& config);
+    ~LifecycleLoader();
+    LifecycleLoader(const LifecycleLoader&) = delete;
+    LifecycleLoader& operator=(const LifecycleLoader&) = delete;
+
+    // Starts tracking pid (loader's pid namespace) with PCTX_TRACK_* flags; errno on failure.
+    int track(pid_t pid, std::uint32_t flags);
+    void untrack(pid_t pid);
+
+    using RecordFn = std::function<int(const pctx_record&, std::size_t size)>;
+    // Calls fn for each record ready now, in ring order; fn's non-zero stops the
+    // batch. Returns records consumed or a negative errno.
+    int consume(const RecordFn& fn);
+    int ring_fd() const;
+
+    // Kernel-side losses so far, summed over CPUs.
+    pctx_stats stats() const;
+
+private:
+    static int on_record(void* ctx, void* data, std::size_t size);
+
+    SkeletonPtr<lifecycle_bpf> skel_;
+    RingBufferPtr ring_;
+    const RecordFn* current_fn_ = nullptr;
+    int ncpus_ = 1;
+};
+
+} // namespace pctx::detail

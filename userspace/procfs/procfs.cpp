@@ -1,0 +1,125 @@
+#include "procfs/procfs.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace pctx::detail {
+namespace {
+
+constexpr unsigned long kPfKthread = 0x00200000; // include/linux/sched.h PF_KTHREAD
+
+std::string proc_path(pid_t pid, const char* leaf)
+{
+    return "/proc/" + std::to_string(pid) + "/" + leaf;
+}
+
+} // namespace
+
+ProcessState process_state(pid_t pid)
+{
+    if (pid <= 0)
+        return ProcessState::Missing;
+    std::ifstream stat(proc_path(pid, "stat"));
+    std::string line;
+    if (!std::getline(stat, line))
+        return ProcessState::Missing;
+    // Fields after the command, which may hold spaces and parentheses.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos)
+        return ProcessState::Missing;
+    std::istringstream rest(line.substr(close + 2));
+    std::string state;
+    rest >> state;
+    if (state == "Z" || state == "X")
+        return ProcessState::Zombie;
+    std::string field;
+    for (int i = 0; i < 5; ++i) // ppid pgrp session tty_nr tpgid
+        rest >> field;
+    unsigned long flags = 0;
+    rest >> flags;
+    if (flags & kPfKthread)
+        return ProcessState::KernelThread;
+    return ProcessState::Running;
+}
+
+bool may_observe(pid_t pid)
+{
+    // Opening environ runs the kernel's ptrace read-access check for us.
+    const int fd = ::open(proc_path(pid, "environ").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::close(fd);
+        return true;
+    }
+    return errno != EACCES && errno != EPERM;
+}
+
+std::vector<pid_t> list_threads(pid_t pid)
+{
+    std::vector<pid_t> tids;
+    DIR* dir = ::opendir(proc_path(pid, "task").c_str());
+    if (!dir)
+        return tids;
+    while (const dirent* ent = ::readdir(dir)) {
+        char* end = nullptr;
+        const long tid = std::strtol(ent->d_name, &end, 10);
+        if (end != ent->d_name && *end == '\0' && tid > 0)
+            tids.push_back(static_cast<pid_t>(tid));
+    }
+    ::closedir(dir);
+    std::sort(tids.begin(), tids.end());
+    return tids;
+}
+
+int find_program(const std::string& name, std::string& path)
+{
+    auto check = [](const std::string& candidate) {
+        struct stat st{};
+        if (::stat(candidate.c_str(), &st) != 0)
+            return errno;
+        if (S_ISDIR(st.st_mode))
+            return EISDIR;
+        if (::access(candidate.c_str(), X_OK) != 0)
+            return errno;
+        return 0;
+    };
+    if (name.empty())
+        return ENOENT;
+    if (name.find('/') != std::string::npos) {
+        path = name;
+        return check(name);
+    }
+    const char* env = std::getenv("PATH");
+    const std::string dirs = env ? env : "/usr/local/bin:/usr/bin:/bin";
+    int found_err = ENOENT;
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        const auto colon = dirs.find(':', start);
+        std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos
+                                                                        : colon - start);
+        if (dir.empty())
+            dir = ".";
+        const std::string candidate = dir + "/" + name;
+        const int err = check(candidate);
+        if (err == 0) {
+            path = candidate;
+            return 0;
+        }
+        if (err != ENOENT && err != ENOTDIR)
+            found_err = err; // exists but cannot run; keep looking like execvp
+        if (colon == std::string::npos)
+            break;
+        start = colon + 1;
+    }
+    return found_err;
+}
+
+} // namespace pctx::detail

@@ -1,0 +1,27 @@
+// What pctx-bpf reads from /proc and the filesystem about processes and
+// programs, each answer as the caller's pid namespace sees it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace pctx::detail {
+
+enum class ProcessState { Missing, Zombie, KernelThread, Running };
+
+ProcessState process_state(pid_t pid);
+
+// True when this process may observe pid as perf and strace require
+// (ptrace read access: same user, or CAP_SYS_PTRACE).
+bool may_observe(pid_t pid);
+
+// The thread ids of pid now, ascending; empty if it is gone.
+std::vector<pid_t> list_threads(pid_t pid);
+
+// Resolves a program as execvp(3) would. Returns 0 and the path, or an errno:
+// ENOENT (not found) or EACCES/EISDIR (found, not executable).
+int find_program(const std::string& name, std::string& path);
+
+} // namespace pctx::detail
