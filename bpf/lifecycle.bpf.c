@@ -28,6 +28,10 @@ const volatile __u64 ns_ino = 0;
 /* Level of the loader's namespace, found on first use (-1: not yet). */
 int ns_level = -1;
 
+/* When a record last woke the consumer. Updated racily: a stale value can
+ * only cause an extra wakeup, never a missing one. */
+__u64 last_wakeup_ns = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384); /* resized by the loader */
@@ -54,6 +58,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pctx_exec_record);
 } exec_scratch SEC(".maps");
+
+/* The submit flag of a record made at now (see PCTX_WAKEUP_INTERVAL_NS). */
+static __always_inline __u64 wakeup_flag(__u64 now)
+{
+	if (now - last_wakeup_ns >= PCTX_WAKEUP_INTERVAL_NS ||
+	    bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >
+		    bpf_ringbuf_query(&records, BPF_RB_RING_SIZE) / 4) {
+		last_wakeup_ns = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline struct pctx_stats *cpu_stats(void)
 {
@@ -146,6 +162,7 @@ static __always_inline int emit(__u32 type, __u32 flags, __s32 pid, __s32 tid, _
 				__s32 code)
 {
 	struct pctx_record *r;
+	__u64 now = bpf_ktime_get_ns();
 
 	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
 	if (!r) {
@@ -154,14 +171,14 @@ static __always_inline int emit(__u32 type, __u32 flags, __s32 pid, __s32 tid, _
 	}
 	r->type = type;
 	r->flags = flags;
-	r->time_ns = bpf_ktime_get_ns();
+	r->time_ns = now;
 	r->pid = pid;
 	r->tid = tid;
 	r->child = child;
 	r->code = code;
 	r->args_len = 0;
 	r->reserved = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, wakeup_flag(now));
 	return 0;
 }
 
@@ -245,6 +262,7 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->hdr.type = PCTX_REC_EXEC;
 	e->hdr.flags = flags;
 	e->hdr.time_ns = bpf_ktime_get_ns();
+	/* argv was read above: its length only bounds what is copied out. */
 	e->hdr.pid = tgid;
 	e->hdr.tid = tid;
 	/* old_pid is a kernel id: only the initial namespace can use it as is. */
@@ -252,7 +270,7 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->hdr.code = 0;
 	e->hdr.args_len = len;
 	e->hdr.reserved = 0;
-	if (bpf_ringbuf_output(&records, e, sizeof(e->hdr) + len, 0))
+	if (bpf_ringbuf_output(&records, e, sizeof(e->hdr) + len, wakeup_flag(e->hdr.time_ns)))
 		count_lost();
 	return 0;
 }

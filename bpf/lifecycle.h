@@ -34,6 +34,14 @@ enum pctx_record_type {
 #define PCTX_FORK_UNTRACKED (1U << 4)  /* tracked map full: the child is not followed */
 #define PCTX_EXEC_FIRST (1U << 5)      /* the spawned command's own exec */
 
+/*
+ * Wakeup batching. A record wakes the consumer only if none did in the last
+ * PCTX_WAKEUP_INTERVAL_NS (or the ring is a quarter full); a consumer that
+ * found records polls again after that interval, so none waits longer. Sparse
+ * events arrive at once; a burst costs one wakeup per interval, not per record.
+ */
+#define PCTX_WAKEUP_INTERVAL_NS 10000000ULL
+
 struct pctx_tracked {
 	__u32 flags;
 	__u32 reserved;

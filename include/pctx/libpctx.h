@@ -24,6 +24,7 @@
 #ifndef PCTX_LIBPCTX_H
 #define PCTX_LIBPCTX_H
 
+#include <pctx/export.h>
 #include <stdarg.h>
 #include <sys/types.h>
 
@@ -55,23 +56,23 @@ typedef int pctx_sysc_lwp_exitfn_t(pctx_t *, pid_t, id_t, void *);
 typedef void pctx_errfn_t(const char *fn, const char *fmt, va_list ap);
 
 /* NULL errfn: messages go to stderr as "libpctx: pctx_<fn>: <message>". */
-pctx_t *pctx_create(const char *filename, char *const *argv, void *arg, int verbose,
+PCTX_API pctx_t *pctx_create(const char *filename, char *const *argv, void *arg, int verbose,
 		    pctx_errfn_t *errfn);
-pctx_t *pctx_capture(pid_t pid, void *arg, int verbose, pctx_errfn_t *errfn);
-int pctx_set_events(pctx_t *pctx, ...);
+PCTX_API pctx_t *pctx_capture(pid_t pid, void *arg, int verbose, pctx_errfn_t *errfn);
+PCTX_API int pctx_set_events(pctx_t *pctx, ...);
 
 /*
  * Runs until the tracked processes are gone (0), a handler returns non-zero
  * (0), pctx_terminate() is called (0), or control is lost (-1). msec == 0:
  * events only; nsamples == 0: no limit on ticks.
  */
-int pctx_run(pctx_t *pctx, unsigned int msec, unsigned int nsamples,
+PCTX_API int pctx_run(pctx_t *pctx, unsigned int msec, unsigned int nsamples,
 	     int (*tick)(pctx_t *, pid_t, id_t, void *));
 
 /* Makes a running pctx_run() return 0. Safe from a signal handler. */
-void pctx_terminate(pctx_t *pctx);
+PCTX_API void pctx_terminate(pctx_t *pctx);
 
-void pctx_release(pctx_t *pctx);
+PCTX_API void pctx_release(pctx_t *pctx);
 
 #ifdef __cplusplus
 }

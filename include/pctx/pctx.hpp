@@ -7,6 +7,7 @@
 // the same messages the C API passes to its errfn.
 #pragma once
 
+#include <pctx/export.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -21,7 +22,7 @@
 namespace pctx {
 
 // An error, naming the API function it came from ("create", "capture", "run").
-class Error : public std::runtime_error {
+class PCTX_API Error : public std::runtime_error {
 public:
     Error(std::string function, const std::string& message);
     const std::string& function() const noexcept { return function_; }
@@ -44,7 +45,7 @@ struct ForkEvent {
     std::uint64_t time_ns = 0;
 };
 
-struct ExecEvent {
+struct PCTX_API ExecEvent {
     pid_t pid = 0;
     pid_t tid = 0; // the thread that called exec, by its id before the exec
     std::vector<std::string> argv;
@@ -54,7 +55,7 @@ struct ExecEvent {
     std::string command_line() const;
 };
 
-struct ExitEvent {
+struct PCTX_API ExitEvent {
     pid_t pid = 0;
     pid_t tid = 0;        // the last thread to exit
     int wait_status = 0;  // as waitpid(2) reports it: use WIFEXITED() and friends
@@ -102,7 +103,7 @@ enum class RunResult {
     ControlLost, // the event stream broke; see the diagnostics
 };
 
-class Session {
+class PCTX_API Session {
 public:
     // Starts argv[0] (searched in PATH) stopped before its exec; it runs when
     // run() starts, so its exec and everything after are seen.

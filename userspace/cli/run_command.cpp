@@ -3,6 +3,7 @@
 #include "pctx/pctx.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <cerrno>
@@ -134,6 +135,11 @@ int run_command(const RunConfig& config)
             return 1;
         }
     }
+
+    // Rows stream to pipes and terminals as they happen; files get full buffers.
+    struct stat st{};
+    if (::fstat(::fileno(out.get()), &st) != 0 || !S_ISREG(st.st_mode))
+        std::setvbuf(out.get(), nullptr, _IOLBF, 0);
 
     Options options;
     options.follow_forks = config.follow_forks;

@@ -22,6 +22,10 @@ constexpr int kStopped = -ECANCELED;
 
 enum class Drain { More, Stop, Broken };
 
+// How long a consumer that found records waits before looking again,
+// whether or not the kernel wakes it (see PCTX_WAKEUP_INTERVAL_NS).
+constexpr int kRepollMs = static_cast<int>(PCTX_WAKEUP_INTERVAL_NS / 1000000ULL);
+
 detail::UniqueFd open_pidfd(pid_t pid)
 {
     return detail::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
@@ -99,7 +103,7 @@ void Session::Impl::check_losses()
     dispatcher.reconcile();
 }
 
-static Drain drain_ring(Session::Impl& s)
+static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
 {
     std::exception_ptr thrown;
     const detail::LifecycleLoader::RecordFn fn = [&](const pctx_record& rec, std::size_t size) {
@@ -116,6 +120,8 @@ static Drain drain_ring(Session::Impl& s)
         std::rethrow_exception(thrown);
     if (n < 0 && n != kStopped)
         return Drain::Broken;
+    if (consumed)
+        *consumed = n;
     return s.stop_requested ? Drain::Stop : Drain::More;
 }
 
@@ -159,7 +165,8 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
 
     unsigned left = nsamples; // 0: unlimited
     for (;;) {
-        const Drain d = drain_ring(*this);
+        int consumed = 0;
+        const Drain d = drain_ring(*this, &consumed);
         check_losses();
         if (d == Drain::Broken) {
             diagnose("lost control of pid " + std::to_string(target) +
@@ -172,7 +179,9 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
             return RunResult::Finished;
 
         epoll_event evs[3];
-        const int n = ::epoll_wait(ep.get(), evs, 3, -1);
+        // Records may be flowing without wakeups: look again soon. A quiet
+        // ring wakes us with its next record.
+        const int n = ::epoll_wait(ep.get(), evs, 3, consumed != 0 ? kRepollMs : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

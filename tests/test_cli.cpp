@@ -1,0 +1,175 @@
+// pctx-bpf run as a person (or a script) uses it: exit statuses, JSON lines,
+// usage errors, capture.
+#include "support/test_support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+using testsupport::Child;
+using testsupport::cli;
+using testsupport::target;
+
+namespace {
+
+struct CliResult {
+    int status = -1; // exit status, or -1 if killed
+    std::string out;
+};
+
+CliResult run_cli(const std::vector<std::string>& args)
+{
+    std::vector<std::string> argv{cli()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Child c(argv);
+    c.close_stdin();
+    CliResult r;
+    for (std::string line; !(line = c.read_line()).empty();)
+        r.out += line + "\n";
+    const int st = c.wait();
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& out)
+{
+    std::vector<nlohmann::json> rows;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line[0] == '{')
+            rows.push_back(nlohmann::json::parse(line));
+    return rows;
+}
+
+} // namespace
+
+TEST_CASE("CLI: the command's exit status is pctx-bpf's", "[bpf][cli]")
+{
+    CHECK(run_cli({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 0"}).status == 0);
+    CHECK(run_cli({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 3"}).status == 3);
+    CHECK(run_cli({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "kill -9 $$"}).status ==
+          128 + 9);
+}
+
+TEST_CASE("CLI: JSON lines carry the documented fields", "[bpf][cli]")
+{
+    const auto r = run_cli({"run", "-f", "--format", "json", "--", target("exec_from_thread"),
+                            "thread", "/bin/sh", "-c", "/bin/true; exit 4"});
+    CHECK(r.status == 4);
+    const auto rows = json_lines(r.out);
+    INFO(r.out);
+    std::map<std::string, int> kinds;
+    for (const auto& j : rows) {
+        REQUIRE(j.contains("event"));
+        REQUIRE(j["pid"].is_number_integer());
+        REQUIRE(j["tid"].is_number_integer());
+        REQUIRE(j["time_ns"].is_number_unsigned());
+        const std::string ev = j["event"];
+        ++kinds[ev];
+        if (ev == "exec")
+            CHECK(j["args"].is_array());
+        if (ev == "fork")
+            CHECK(j["child_pid"].is_number_integer());
+        if (ev == "exit") {
+            CHECK(j["status"].is_number_integer());
+            CHECK(j["signal"].is_number_integer());
+        }
+    }
+    CHECK(kinds["exec"] == 3); // the command, its exec from a thread, /bin/true
+    CHECK(kinds["fork"] == 1);
+    CHECK(kinds["exit"] == 2);
+    CHECK(kinds["lwp_create"] == 3);
+    CHECK(kinds["init_lwp"] == kinds["fini_lwp"]);
+    // Times never go backwards.
+    for (std::size_t i = 1; i < rows.size(); ++i)
+        CHECK(rows[i]["time_ns"].get<std::uint64_t>() >= rows[i - 1]["time_ns"].get<std::uint64_t>());
+}
+
+TEST_CASE("CLI: -p captures a running process until it exits", "[bpf][cli]")
+{
+    Child proc({target("parked_threads"), "2"});
+    REQUIRE(proc.read_line() == "ready");
+    Child tracer({cli(), "run", "--format", "json", "-p", std::to_string(proc.pid())});
+    // Two init_lwp lines mean the capture is live; then let the process end.
+    int inits = 0;
+    std::string out;
+    while (inits < 2) {
+        const std::string line = tracer.read_line();
+        REQUIRE_FALSE(line.empty());
+        out += line + "\n";
+        inits += line.find("\"init_lwp\"") != std::string::npos;
+    }
+    proc.close_stdin();
+    for (std::string line; !(line = tracer.read_line()).empty();)
+        out += line + "\n";
+    const int st = tracer.wait();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    const auto rows = json_lines(out);
+    INFO(out);
+    REQUIRE_FALSE(rows.empty());
+    CHECK(rows.back()["event"] == "exit");
+    CHECK(rows.back()["pid"] == proc.pid());
+}
+
+TEST_CASE("CLI: bad input is a usage error with status 2", "[bpf][cli]")
+{
+    const auto progs = testsupport::settled_bpf_programs();
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"run", "--no-such-option", "--", "/bin/true"},
+          {"run", "-p", "0"},
+          {"run", "-p", "abc"},
+          {"run"},
+          {"run", "-p", "1", "--", "/bin/true"},
+          {"run", "--format", "yaml", "--", "/bin/true"},
+          {"nosuchcommand"}}) {
+        INFO(args.back());
+        CHECK(run_cli(args).status == 2);
+    }
+    CHECK(testsupport::bpf_programs_return_to(progs));
+}
+
+TEST_CASE("CLI: a program that cannot be found is status 1 with a message", "[bpf][cli]")
+{
+    const auto r = run_cli({"run", "--", "no-such-program-pctx"});
+    CHECK(r.status == 1);
+}
+
+TEST_CASE("CLI: pids are reported as the tracer's pid namespace sees them", "[bpf][cli][pidns]")
+{
+    // Inside a new pid namespace the shell is a small number, far from ours.
+    Child c({"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", cli(), "run", "-f",
+             "--format", "json", "--", "/bin/sh", "-c", "echo shell=$$; /bin/true"});
+    c.close_stdin();
+    std::string out;
+    for (std::string line; !(line = c.read_line()).empty();)
+        out += line + "\n";
+    const int st = c.wait();
+    INFO(out);
+    REQUIRE(WIFEXITED(st));
+    REQUIRE(WEXITSTATUS(st) == 0);
+    const auto at = out.find("\nshell="); // the shell's own line, not its argv
+    REQUIRE(at != std::string::npos);
+    const pid_t shell = std::stoi(out.substr(at + 7));
+    CHECK(shell < 10);
+    const auto rows = json_lines(out);
+    bool saw_exec = false, saw_fork = false;
+    for (const auto& j : rows) {
+        if (j["event"] == "exec" && j["args"][0] == "/bin/sh") {
+            CHECK(j["pid"] == shell);
+            saw_exec = true;
+        }
+        if (j["event"] == "fork") {
+            CHECK(j["pid"] == shell);
+            CHECK(j["child_pid"].get<int>() < 10);
+            saw_fork = true;
+        }
+    }
+    CHECK(saw_exec);
+    CHECK(saw_fork);
+}
