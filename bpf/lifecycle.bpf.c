@@ -35,7 +35,7 @@ __u64 last_wakeup_ns = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384); /* resized by the loader */
-	__type(key, __u32);         /* tgid, loader's view */
+	__type(key, __u32);	    /* tgid, loader's view */
 	__type(value, struct pctx_tracked);
 } tracked SEC(".maps");
 

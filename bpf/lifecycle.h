@@ -55,7 +55,7 @@ struct pctx_record {
 	__s32 pid;
 	__s32 tid;
 	__s32 child;
-	__s32 code;     /* exit: the kernel's wait status (exit_code) */
+	__s32 code;	/* exit: the kernel's wait status (exit_code) */
 	__u32 args_len; /* exec: bytes of NUL-separated argv after the header */
 	__u32 reserved;
 };
@@ -68,8 +68,8 @@ struct pctx_exec_record {
 
 /* Per-CPU counters of what BPF could not do; userspace sums and reports them. */
 struct pctx_stats {
-	__u64 lost_records;  /* ring buffer full */
-	__u64 track_failed;  /* tracked map full: a child not followed */
+	__u64 lost_records; /* ring buffer full */
+	__u64 track_failed; /* tracked map full: a child not followed */
 };
 
 #endif /* PCTX_BPF_LIFECYCLE_H */

@@ -24,9 +24,15 @@ struct Recorder {
     int inits = 0;
 };
 
-Recorder& rec(void* arg) { return *static_cast<Recorder*>(arg); }
+Recorder& rec(void* arg)
+{
+    return *static_cast<Recorder*>(arg);
+}
 
-std::string ids(pid_t a, long b) { return std::to_string(a) + " " + std::to_string(b); }
+std::string ids(pid_t a, long b)
+{
+    return std::to_string(a) + " " + std::to_string(b);
+}
 
 int on_exec(pctx_t*, pid_t pid, id_t tid, char* args, void* arg)
 {
@@ -61,6 +67,7 @@ int on_tick(pctx_t*, pid_t pid, id_t tid, void* arg)
 pctx_t* create(const std::vector<std::string>& argv, Recorder& r)
 {
     std::vector<char*> cargv;
+    cargv.reserve(argv.size() + 1);
     for (const auto& a : argv)
         cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);

@@ -87,7 +87,8 @@ TEST_CASE("CLI: JSON lines carry the documented fields", "[bpf][cli]")
     CHECK(kinds["init_lwp"] == kinds["fini_lwp"]);
     // Times never go backwards.
     for (std::size_t i = 1; i < rows.size(); ++i)
-        CHECK(rows[i]["time_ns"].get<std::uint64_t>() >= rows[i - 1]["time_ns"].get<std::uint64_t>());
+        CHECK(rows[i]["time_ns"].get<std::uint64_t>() >=
+              rows[i - 1]["time_ns"].get<std::uint64_t>());
 }
 
 TEST_CASE("CLI: -p captures a running process until it exits", "[bpf][cli]")
@@ -143,8 +144,8 @@ TEST_CASE("CLI: a program that cannot be found is status 1 with a message", "[bp
 TEST_CASE("CLI: pids are reported as the tracer's pid namespace sees them", "[bpf][cli][pidns]")
 {
     // Inside a new pid namespace the shell is a small number, far from ours.
-    Child c({"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", cli(), "run", "-f",
-             "--format", "json", "--", "/bin/sh", "-c", "echo shell=$$; /bin/true"});
+    Child c({"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", cli(), "run", "-f", "--format",
+             "json", "--", "/bin/sh", "-c", "echo shell=$$; /bin/true"});
     c.close_stdin();
     std::string out;
     for (std::string line; !(line = c.read_line()).empty();)

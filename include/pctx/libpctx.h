@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-typedef struct __pctx pctx_t;
+typedef struct pctx_handle pctx_t;
 
 typedef enum {
 	PCTX_NULL_EVENT = 0,

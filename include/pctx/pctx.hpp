@@ -57,12 +57,12 @@ struct PCTX_API ExecEvent {
 
 struct PCTX_API ExitEvent {
     pid_t pid = 0;
-    pid_t tid = 0;        // the last thread to exit
-    int wait_status = 0;  // as waitpid(2) reports it: use WIFEXITED() and friends
+    pid_t tid = 0;       // the last thread to exit
+    int wait_status = 0; // as waitpid(2) reports it: use WIFEXITED() and friends
     std::uint64_t time_ns = 0;
     bool exited() const;
-    int exit_code() const;  // valid when exited()
-    int signal() const;     // the killing signal, 0 when exited()
+    int exit_code() const; // valid when exited()
+    int signal() const;    // the killing signal, 0 when exited()
     bool core_dumped() const;
     // The shell's view: exit code, or 128 + signal.
     int shell_status() const;
@@ -90,9 +90,9 @@ struct Handlers {
 };
 
 struct Options {
-    bool follow_forks = false;  // children are tracked (and reported) too
-    bool stop_at_exec = false;  // release a process at its exec (cputrack's old default)
-    bool verbose = false;       // libbpf's own messages, and more diagnostics
+    bool follow_forks = false; // children are tracked (and reported) too
+    bool stop_at_exec = false; // release a process at its exec (cputrack's old default)
+    bool verbose = false;      // libbpf's own messages, and more diagnostics
     std::size_t ring_buffer_bytes = 4U << 20;
     std::uint32_t max_processes = 16384; // tracked processes at once
 };

@@ -18,8 +18,14 @@
 
 namespace testsupport {
 
-std::string target(const std::string& name) { return std::string(PCTX_TARGETS_DIR) + "/" + name; }
-std::string cli() { return PCTX_CLI; }
+std::string target(const std::string& name)
+{
+    return std::string(PCTX_TARGETS_DIR) + "/" + name;
+}
+std::string cli()
+{
+    return PCTX_CLI;
+}
 
 void EventLog::attach_to(pctx::Session& session)
 {
@@ -57,7 +63,10 @@ std::vector<Event> EventLog::of_kind(const std::string& kind) const
     return out;
 }
 
-std::size_t EventLog::count(const std::string& kind) const { return of_kind(kind).size(); }
+std::size_t EventLog::count(const std::string& kind) const
+{
+    return of_kind(kind).size();
+}
 
 std::size_t EventLog::count(const std::string& kind, pid_t pid) const
 {
@@ -224,6 +233,7 @@ Child::Child(const std::vector<std::string>& argv)
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe");
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);

@@ -23,10 +23,10 @@ struct Event {
     std::string kind; // init_lwp, fini_lwp, lwp_create, lwp_exit, fork, exec, exit, tick, lost
     pid_t pid = 0;
     pid_t tid = 0;
-    pid_t child = 0;           // fork
-    std::string args;          // exec: command line
-    int wait_status = 0;       // exit
-    std::uint64_t count = 0;   // lost
+    pid_t child = 0;         // fork
+    std::string args;        // exec: command line
+    int wait_status = 0;     // exit
+    std::uint64_t count = 0; // lost
 };
 
 // Records every event of a session, in delivery order.

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-struct __pctx {
+struct pctx_handle {
     std::optional<pctx::Session> session;
     void* arg = nullptr;
     int verbose = 0;
@@ -34,7 +34,7 @@ namespace {
 void default_errfn(const char* fn, const char* fmt, va_list ap)
 {
     std::fprintf(stderr, "libpctx: pctx_%s: ", fn);
-    std::vfprintf(stderr, fmt, ap);
+    std::vfprintf(stderr, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): the caller's
 }
 
 void report(pctx_errfn_t* errfn, const char* fn, const char* fmt, ...)
@@ -161,6 +161,7 @@ int pctx_set_events(pctx_t* pctx, ...)
     va_start(ap, pctx);
     int error = 0;
     for (;;) {
+        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): started above
         const auto event = static_cast<pctx_event_t>(va_arg(ap, int));
         if (event == PCTX_NULL_EVENT)
             break;

@@ -26,7 +26,7 @@ const CLI::Validator positive_pid(
 
 } // namespace
 
-int main(int argc, char** argv)
+static int run_main(int argc, char** argv)
 {
     // What follows the first "--" is the command, untouched by option parsing.
     std::vector<std::string> after_dashes;
@@ -50,7 +50,8 @@ int main(int argc, char** argv)
     run_cmd->add_flag("-f,--follow", run.follow_forks, "Follow forks: trace children too");
     run_cmd->add_flag("--stop-at-exec", run.stop_at_exec,
                       "Release a process when it execs (cputrack's default before -e)");
-    run_cmd->add_flag("-v,--verbose", run.show_lwp_rows, "Text output: also init_lwp/fini_lwp rows");
+    run_cmd->add_flag("-v,--verbose", run.show_lwp_rows,
+                      "Text output: also init_lwp/fini_lwp rows");
     run_cmd->add_flag("--debug", run.debug, "Print libbpf's messages while loading");
     run_cmd->add_option("-p,--pid", run.pid, "Capture the running process PID")
         ->check(positive_pid);
@@ -76,8 +77,9 @@ int main(int argc, char** argv)
     if (run_cmd->parsed()) {
         run.command = run_cmd->remaining();
         if (!run.command.empty() && run.command.front().rfind('-', 0) == 0) {
-            std::fprintf(stderr, "pctx-bpf run: unknown option '%s'\nRun with --help for more "
-                                 "information.\n",
+            std::fprintf(stderr,
+                         "pctx-bpf run: unknown option '%s'\nRun with --help for more "
+                         "information.\n",
                          run.command.front().c_str());
             return 2;
         }
@@ -89,8 +91,9 @@ int main(int argc, char** argv)
             run.command = after_dashes;
         }
         if (run.command.empty() == (run.pid == 0)) {
-            std::fprintf(stderr, "pctx-bpf run: give either a command to run (after --) or -p "
-                                 "PID, not %s\nRun with --help for more information.\n",
+            std::fprintf(stderr,
+                         "pctx-bpf run: give either a command to run (after --) or -p "
+                         "PID, not %s\nRun with --help for more information.\n",
                          run.command.empty() ? "neither" : "both");
             return 2;
         }
@@ -98,4 +101,16 @@ int main(int argc, char** argv)
         return pctx::cli::run_command(run);
     }
     return 2;
+}
+
+int main(int argc, char** argv)
+{
+    try {
+        return run_main(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pctx-bpf: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "pctx-bpf: unexpected error\n");
+    }
+    return 1;
 }

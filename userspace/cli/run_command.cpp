@@ -29,7 +29,7 @@ public:
     explicit SignalScope(Session& s)
     {
         g_session = &s;
-        struct sigaction sa{};
+        struct sigaction sa {};
         sa.sa_handler = on_terminal_signal;
         sigemptyset(&sa.sa_mask);
         ::sigaction(SIGINT, &sa, &old_int_);
@@ -45,8 +45,8 @@ public:
     SignalScope& operator=(const SignalScope&) = delete;
 
 private:
-    struct sigaction old_int_{};
-    struct sigaction old_term_{};
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
 };
 
 struct FileCloser {
@@ -137,7 +137,7 @@ int run_command(const RunConfig& config)
     }
 
     // Rows stream to pipes and terminals as they happen; files get full buffers.
-    struct stat st{};
+    struct stat st {};
     if (::fstat(::fileno(out.get()), &st) != 0 || !S_ISREG(st.st_mode))
         std::setvbuf(out.get(), nullptr, _IOLBF, 0);
 

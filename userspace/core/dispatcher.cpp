@@ -12,8 +12,7 @@
 namespace pctx::detail {
 namespace {
 
-template <typename Fn, typename Ev>
-void call(const Fn& fn, const Ev& ev)
+template <typename Fn, typename Ev> void call(const Fn& fn, const Ev& ev)
 {
     if (fn)
         fn(ev);
@@ -35,7 +34,7 @@ bool contains(const std::vector<pid_t>& tids, pid_t tid)
 
 bool thread_exists(pid_t pid, pid_t tid)
 {
-    struct stat st{};
+    struct stat st {};
     const std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
     return ::stat(path.c_str(), &st) == 0;
 }

@@ -158,8 +158,8 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
         const auto period = static_cast<std::uint64_t>(interval.count()) * 1000000ULL;
         itimerspec its{to_timespec(period), to_timespec(monotonic_ns() + period)};
         if (!timer || ::timerfd_settime(timer.get(), TFD_TIMER_ABSTIME, &its, nullptr) != 0)
-            throw Error("run", std::string("cannot start the sample timer: ") +
-                                   std::strerror(errno));
+            throw Error("run",
+                        std::string("cannot start the sample timer: ") + std::strerror(errno));
         watch(timer.get(), kTimer);
     }
 
@@ -185,8 +185,7 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            diagnose(std::string("lost control: cannot wait for events: ") +
-                     std::strerror(errno));
+            diagnose(std::string("lost control: cannot wait for events: ") + std::strerror(errno));
             return RunResult::ControlLost;
         }
         bool tick_due = false;

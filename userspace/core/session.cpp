@@ -32,11 +32,26 @@ std::string ExecEvent::command_line() const
     return line;
 }
 
-bool ExitEvent::exited() const { return WIFEXITED(wait_status); }
-int ExitEvent::exit_code() const { return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 0; }
-int ExitEvent::signal() const { return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0; }
-bool ExitEvent::core_dumped() const { return WIFSIGNALED(wait_status) && WCOREDUMP(wait_status); }
-int ExitEvent::shell_status() const { return exited() ? exit_code() : 128 + signal(); }
+bool ExitEvent::exited() const
+{
+    return WIFEXITED(wait_status);
+}
+int ExitEvent::exit_code() const
+{
+    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 0;
+}
+int ExitEvent::signal() const
+{
+    return WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
+}
+bool ExitEvent::core_dumped() const
+{
+    return WIFSIGNALED(wait_status) && WCOREDUMP(wait_status);
+}
+int ExitEvent::shell_status() const
+{
+    return exited() ? exit_code() : 128 + signal();
+}
 
 std::uint64_t monotonic_ns()
 {
@@ -65,7 +80,7 @@ std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options&
 } // namespace
 
 Session::Impl::Impl(Options opts, pid_t pid, bool was_spawned)
-    : options(std::move(opts)), target(pid), spawned(was_spawned)
+    : options(opts), target(pid), spawned(was_spawned)
 {
     handlers.diagnostic = [](const std::string& fn, const std::string& msg) {
         std::fprintf(stderr, "pctx: %s: %s\n", fn.c_str(), msg.c_str());
@@ -84,7 +99,10 @@ void Session::Impl::release() noexcept
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
-Session::~Session() { release(); }
+Session::~Session()
+{
+    release();
+}
 
 Session Session::spawn(const std::vector<std::string>& argv, const Options& options)
 {
@@ -141,15 +159,24 @@ Session Session::attach(pid_t pid, const Options& options)
     return Session(std::move(impl));
 }
 
-Handlers& Session::handlers() { return impl_->handlers; }
-Options& Session::options() { return impl_->options; }
+Handlers& Session::handlers()
+{
+    return impl_->handlers;
+}
+Options& Session::options()
+{
+    return impl_->options;
+}
 
 RunResult Session::run(std::chrono::milliseconds interval, unsigned nsamples)
 {
     return impl_->run(interval, nsamples);
 }
 
-void Session::stop() { impl_->stop_requested = true; }
+void Session::stop()
+{
+    impl_->stop_requested = true;
+}
 
 void Session::terminate() noexcept
 {
@@ -165,9 +192,21 @@ void Session::release() noexcept
         impl_->release();
 }
 
-pid_t Session::pid() const { return impl_->target; }
-bool Session::spawned() const { return impl_->spawned; }
-std::optional<ExitEvent> Session::target_exit() const { return impl_->dispatcher.root_exit(); }
-std::uint64_t Session::lost_events() const { return impl_->lost_reported; }
+pid_t Session::pid() const
+{
+    return impl_->target;
+}
+bool Session::spawned() const
+{
+    return impl_->spawned;
+}
+std::optional<ExitEvent> Session::target_exit() const
+{
+    return impl_->dispatcher.root_exit();
+}
+std::uint64_t Session::lost_events() const
+{
+    return impl_->lost_reported;
+}
 
 } // namespace pctx

@@ -19,7 +19,7 @@ namespace pctx {
 
 class Session::Impl {
 public:
-    Impl(Options options, pid_t target, bool spawned);
+    Impl(Options opts, pid_t pid, bool was_spawned);
 
     RunResult run(std::chrono::milliseconds interval, unsigned nsamples);
     void release() noexcept;

@@ -58,7 +58,7 @@ std::string missing_capabilities()
 
 std::string check_btf(const std::string& btf_path)
 {
-    struct stat st{};
+    struct stat st {};
     if (::stat(btf_path.c_str(), &st) == 0)
         return {};
     if (btf_path == "/sys/kernel/btf/vmlinux")
@@ -66,8 +66,8 @@ std::string check_btf(const std::string& btf_path)
                "needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian, Ubuntu, Fedora "
                "and RHEL kernels from 5.5 on have it), or a BTF file for this kernel named "
                "in PCTX_BTF_PATH";
-    return "no BTF file at " + btf_path + " (named by PCTX_BTF_PATH): " +
-           std::strerror(errno) + "; point PCTX_BTF_PATH at this kernel's BTF, or unset it";
+    return "no BTF file at " + btf_path + " (named by PCTX_BTF_PATH): " + std::strerror(errno) +
+           "; point PCTX_BTF_PATH at this kernel's BTF, or unset it";
 }
 
 std::string explain_bpf_failure(int err, const std::string& stage)

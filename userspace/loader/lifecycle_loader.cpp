@@ -61,7 +61,7 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
     if (!skel_)
         throw std::runtime_error(explain_bpf_failure(-errno, "open"));
 
-    struct stat ns{};
+    struct stat ns {};
     if (::stat("/proc/self/ns/pid", &ns) != 0)
         throw std::runtime_error("cannot read this process's pid namespace "
                                  "(/proc/self/ns/pid): is /proc mounted?");
@@ -122,7 +122,10 @@ int LifecycleLoader::consume(const RecordFn& fn)
     return n;
 }
 
-int LifecycleLoader::ring_fd() const { return ring_buffer__epoll_fd(ring_.get()); }
+int LifecycleLoader::ring_fd() const
+{
+    return ring_buffer__epoll_fd(ring_.get());
+}
 
 pctx_stats LifecycleLoader::stats() const
 {

@@ -8,13 +8,11 @@
 
 namespace pctx::detail {
 
-template <typename Skel>
-struct SkeletonDeleter {
+template <typename Skel> struct SkeletonDeleter {
     void operator()(Skel* skel) const noexcept { Skel::destroy(skel); }
 };
 
-template <typename Skel>
-using SkeletonPtr = std::unique_ptr<Skel, SkeletonDeleter<Skel>>;
+template <typename Skel> using SkeletonPtr = std::unique_ptr<Skel, SkeletonDeleter<Skel>>;
 
 struct RingBufferDeleter {
     void operator()(ring_buffer* rb) const noexcept { ring_buffer__free(rb); }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace pctx::detail {
 namespace {
@@ -82,7 +83,7 @@ std::vector<pid_t> list_threads(pid_t pid)
 int find_program(const std::string& name, std::string& path)
 {
     auto check = [](const std::string& candidate) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(candidate.c_str(), &st) != 0)
             return errno;
         if (S_ISDIR(st.st_mode))
@@ -103,11 +104,13 @@ int find_program(const std::string& name, std::string& path)
     std::size_t start = 0;
     while (start <= dirs.size()) {
         const auto colon = dirs.find(':', start);
-        std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos
-                                                                        : colon - start);
+        std::string dir =
+            dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
         if (dir.empty())
             dir = ".";
-        const std::string candidate = dir + "/" + name;
+        std::string candidate = std::move(dir);
+        candidate += '/';
+        candidate += name;
         const int err = check(candidate);
         if (err == 0) {
             path = candidate;

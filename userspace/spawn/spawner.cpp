@@ -17,8 +17,6 @@
 #include <cstring>
 #include <stdexcept>
 
-extern char** environ;
-
 // Everything between fork() and exec()/_exit() below must be
 // async-signal-safe: the loader may have other threads holding locks.
 namespace pctx::detail {
@@ -26,7 +24,10 @@ namespace {
 
 constexpr std::array<int, 6> kShieldedSignals{SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGTSTP, SIGPIPE};
 
-[[noreturn]] void die(int status) { ::_exit(status); }
+[[noreturn]] void die(int status)
+{
+    ::_exit(status);
+}
 
 bool write_all(int fd, const void* buf, size_t len)
 {
@@ -175,8 +176,8 @@ int kill_children(pid_t self)
     die(127);
 }
 
-[[noreturn]] void run_supervisor(const char* path, char* const* argv, int control_fd,
-                                 int info_fd, int go_fd, int err_fd)
+[[noreturn]] void run_supervisor(const char* path, char* const* argv, int control_fd, int info_fd,
+                                 int go_fd, int err_fd)
 {
     close_all_but({control_fd, info_fd, go_fd, err_fd});
     const pid_t self = ::getpid();
@@ -185,7 +186,7 @@ int kill_children(pid_t self)
     // Terminal signals must not kill the supervisor before it kills the tree;
     // the target gets the loader's dispositions back.
     struct sigaction saved[kShieldedSignals.size()];
-    struct sigaction ignore{};
+    struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     for (size_t i = 0; i < kShieldedSignals.size(); ++i)
         ::sigaction(kShieldedSignals[i], &ignore, &saved[i]);
@@ -280,7 +281,10 @@ Spawner::Spawner(const std::string& path, const std::vector<std::string>& argv)
     target_ = report;
 }
 
-Spawner::~Spawner() { kill_tree(); }
+Spawner::~Spawner()
+{
+    kill_tree();
+}
 
 int Spawner::start()
 {

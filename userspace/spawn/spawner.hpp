@@ -38,8 +38,8 @@ public:
 private:
     pid_t supervisor_ = -1;
     pid_t target_ = -1;
-    UniqueFd control_; // EOF tells the supervisor to kill the tree
-    UniqueFd go_;      // a byte lets the target exec
+    UniqueFd control_;  // EOF tells the supervisor to kill the tree
+    UniqueFd go_;       // a byte lets the target exec
     UniqueFd exec_err_; // the target's exec errno, or EOF on success
 };
 

@@ -43,6 +43,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<Writer> make_json_writer(std::FILE* out) { return std::make_unique<JsonWriter>(out); }
+std::unique_ptr<Writer> make_json_writer(std::FILE* out)
+{
+    return std::make_unique<JsonWriter>(out);
+}
 
 } // namespace pctx::cli

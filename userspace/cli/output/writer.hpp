@@ -16,12 +16,12 @@ struct Row {
     std::string event; // init_lwp, fini_lwp, exec, fork, exit, lwp_create, lwp_exit, tick, lost
     pid_t pid = 0;
     pid_t tid = 0;
-    std::uint64_t time_ns = 0; // CLOCK_MONOTONIC
-    std::optional<pid_t> child_pid;                // fork
+    std::uint64_t time_ns = 0;                    // CLOCK_MONOTONIC
+    std::optional<pid_t> child_pid;               // fork
     std::optional<std::vector<std::string>> args; // exec
-    std::optional<int> status;                     // exit: shell status (code, or 128+signal)
-    std::optional<int> signal;                     // exit: killing signal, 0 if none
-    std::optional<std::uint64_t> count;            // lost
+    std::optional<int> status;                    // exit: shell status (code, or 128+signal)
+    std::optional<int> signal;                    // exit: killing signal, 0 if none
+    std::optional<std::uint64_t> count;           // lost
 };
 
 class Writer {
