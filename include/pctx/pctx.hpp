@@ -89,6 +89,20 @@ struct Handlers {
     std::function<void(const std::string&, const std::string&)> diagnostic;
 };
 
+// One counter's value for one thread (or process), by the name it was asked by.
+struct CounterValue {
+    std::string name;       // as requested: "cpu-clock", "instructions:u", "r01c2"
+    std::uint64_t value = 0; // scaled to the full time enabled when the PMU multiplexed
+};
+
+// A perf event pctx-bpf knows by name, and whether this machine can count it.
+struct EventInfo {
+    std::string name;        // perf's name: "cycles", "page-faults", ...
+    std::string kind;        // "software" or "hardware"
+    bool available = false;  // perf_event_open accepts it here
+    std::string reason;      // why not, when !available
+};
+
 struct Options {
     bool follow_forks = false; // children are tracked (and reported) too
     bool stop_at_exec = false; // release a process at its exec (cputrack's old default)
@@ -102,6 +116,9 @@ enum class RunResult {
     Stopped,     // stop(), terminate(), or the sample count was reached
     ControlLost, // the event stream broke; see the diagnostics
 };
+
+// The perf events pctx-bpf knows, software then hardware, each tried here.
+PCTX_API std::vector<EventInfo> list_events();
 
 class PCTX_API Session {
 public:
@@ -136,6 +153,22 @@ public:
     std::optional<ExitEvent> target_exit() const;
     // Records lost in the kernel so far (ring buffer full, tracked map full).
     std::uint64_t lost_events() const;
+
+    // Per-thread counters, counted in the kernel at every context switch.
+    // spec: comma-separated perf event names ("cpu-clock,page-faults,
+    // instructions:u", raw "r01c2"), at most 8. Before the first run() only;
+    // throws Error("set_counters", ...) naming an event that is unknown or
+    // cannot be counted here, and listing what can.
+    void set_counters(const std::string& spec);
+    const std::vector<std::string>& counter_names() const;
+    // Totals since the thread started (or its process last exec'd, or the
+    // capture). Valid in tick, init_lwp, fini_lwp, lwp_exit and exec handlers
+    // for their thread; in an exit handler, pid's whole-process totals
+    // (tid ignored). Throws Error("read_counters", ...) for an unknown thread.
+    std::vector<CounterValue> read_counters(pid_t pid, pid_t tid) const;
+
+    // Captures several running processes in one session.
+    static Session attach(const std::vector<pid_t>& pids, const Options& options = {});
 
     class Impl;
 
