@@ -132,6 +132,13 @@ static __always_inline __s32 task_tid(struct task_struct *task)
 	return pid_nr_for_loader(BPF_CORE_READ(task, thread_pid));
 }
 
+static __always_inline __s32 task_tgid(struct task_struct *task)
+{
+	if (ns_init)
+		return BPF_CORE_READ(task, tgid);
+	return pid_nr_for_loader(BPF_CORE_READ(task, group_leader, thread_pid));
+}
+
 /* Current task's tgid and tid as the loader sees them; false if it cannot. */
 static __always_inline bool current_ids(__u32 *tgid, __u32 *tid)
 {
@@ -158,8 +165,10 @@ static __always_inline struct pctx_tracked *lookup_current(__u32 *tgid, __u32 *t
 	return bpf_map_lookup_elem(&tracked, tgid);
 }
 
+#include "counters.bpf.h"
+
 static __always_inline int emit(__u32 type, __u32 flags, __s32 pid, __s32 tid, __s32 child,
-				__s32 code)
+				__s32 code, const __u64 *values)
 {
 	struct pctx_record *r;
 	__u64 now = bpf_ktime_get_ns();
@@ -178,6 +187,8 @@ static __always_inline int emit(__u32 type, __u32 flags, __s32 pid, __s32 tid, _
 	r->code = code;
 	r->args_len = 0;
 	r->reserved = 0;
+	for (int k = 0; k < PCTX_MAX_COUNTERS; k++)
+		r->values[k] = values ? values[k] : 0;
 	bpf_ringbuf_submit(r, wakeup_flag(now));
 	return 0;
 }
@@ -204,8 +215,10 @@ int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 		if (s)
 			s->track_failed++;
 		flags |= PCTX_FORK_UNTRACKED;
+	} else {
+		thread_begin(BPF_CORE_READ(child, pid), cpid, cpid, 0);
 	}
-	emit(PCTX_REC_FORK, flags, tgid, tid, cpid, 0);
+	emit(PCTX_REC_FORK, flags, tgid, tid, cpid, 0, NULL);
 	return 0;
 }
 
@@ -217,12 +230,15 @@ SEC("tp_btf/task_newtask")
 int BPF_PROG(pctx_newtask, struct task_struct *task, __u64 clone_flags)
 {
 	__u32 tgid, tid;
+	__s32 new_tid;
 
 	if (!(clone_flags & CLONE_THREAD))
 		return 0;
 	if (!lookup_current(&tgid, &tid))
 		return 0;
-	emit(PCTX_REC_THREAD, 0, tgid, tid, task_tid(task), 0);
+	new_tid = task_tid(task);
+	thread_begin(BPF_CORE_READ(task, pid), tgid, new_tid, 0);
+	emit(PCTX_REC_THREAD, 0, tgid, tid, new_tid, 0, NULL);
 	return 0;
 }
 
@@ -270,6 +286,9 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->hdr.code = 0;
 	e->hdr.args_len = len;
 	e->hdr.reserved = 0;
+	__builtin_memset(e->hdr.values, 0, sizeof(e->hdr.values));
+	/* The old image's totals go out; the new image counts from zero. */
+	thread_finish(p, old_pid, e->hdr.values, !(flags & PCTX_EXEC_UNTRACKED), p->pid, tgid, tid);
 	if (bpf_ringbuf_output(&records, e, sizeof(e->hdr) + len, wakeup_flag(e->hdr.time_ns)))
 		count_lost();
 	return 0;
@@ -280,11 +299,13 @@ int BPF_PROG(pctx_exit, struct task_struct *p)
 {
 	struct task_struct *exec_task;
 	struct signal_struct *sig;
+	__u64 values[PCTX_MAX_COUNTERS] = {};
 	__u32 tgid, tid, flags = 0;
 
 	if (!lookup_current(&tgid, &tid))
 		return 0;
 
+	thread_finish(p, BPF_CORE_READ(p, pid), values, false, 0, 0, 0);
 	sig = BPF_CORE_READ(p, signal);
 	/* do_exit() has already counted this thread out of signal->live. */
 	if (BPF_CORE_READ(sig, live.counter) == 0) {
@@ -297,6 +318,6 @@ int BPF_PROG(pctx_exit, struct task_struct *p)
 		if (exec_task && exec_task != p)
 			flags |= PCTX_EXIT_ZAPPED;
 	}
-	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, BPF_CORE_READ(p, exit_code));
+	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, BPF_CORE_READ(p, exit_code), values);
 	return 0;
 }

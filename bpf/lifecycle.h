@@ -13,6 +13,9 @@
 /* Bytes of argv captured at exec; the record says when it was cut. */
 #define PCTX_ARGS_MAX 4096
 
+/* Counters a session can request at once. */
+#define PCTX_MAX_COUNTERS 8
+
 enum pctx_record_type {
 	PCTX_REC_FORK = 1,   /* a followed process forked: child is the new pid */
 	PCTX_REC_THREAD = 2, /* a tracked process created a thread: child is the tid */
@@ -58,6 +61,9 @@ struct pctx_record {
 	__s32 code;	/* exit: the kernel's wait status (exit_code) */
 	__u32 args_len; /* exec: bytes of NUL-separated argv after the header */
 	__u32 reserved;
+	/* exec: the exec'ing thread's totals in the old image; exit: the exiting
+	 * thread's final totals (zero when no counters are requested). */
+	__u64 values[PCTX_MAX_COUNTERS];
 };
 
 /* An exec record: the header, then args_len bytes of argv (sent trimmed). */
@@ -66,10 +72,40 @@ struct pctx_exec_record {
 	char args[PCTX_ARGS_MAX];
 };
 
+/*
+ * Counter state of one tracked thread (threads map, keyed by the kernel's
+ * tid). At each switch-in BPF records the current CPU's counters in start; at
+ * switch-out it adds the difference, scaled by enabled/running time when the
+ * PMU multiplexed, to total. seq is odd while BPF updates the entry, so
+ * userspace can read it without a lock.
+ *
+ * Some kernels do not fire sched_switch for every switch (this project's
+ * 6.18 build skips a few percent). The scheduler's own se.sum_exec_runtime,
+ * exact at every switch, shows what was missed: runtime between the last
+ * switch-out seen and the next switch-in seen. Time counters get it back
+ * exactly; other counters at the thread's own observed rate.
+ */
+struct pctx_thread {
+	__u32 seq;
+	__u32 cpu;    /* the CPU it runs on, when on_cpu */
+	__u32 on_cpu;
+	__s32 pid;    /* loader's view */
+	__s32 tid;
+	__u32 reserved;
+	__u64 total[PCTX_MAX_COUNTERS];
+	__u64 start[PCTX_MAX_COUNTERS];
+	__u64 start_enabled[PCTX_MAX_COUNTERS];
+	__u64 start_running[PCTX_MAX_COUNTERS];
+	__u64 rt_in;       /* se.sum_exec_runtime at the last switch-in seen */
+	__u64 rt_last_out; /* ... at the last switch-out seen (or start) */
+	__u64 rt_observed; /* runtime of the slices seen in full */
+};
+
 /* Per-CPU counters of what BPF could not do; userspace sums and reports them. */
 struct pctx_stats {
 	__u64 lost_records; /* ring buffer full */
-	__u64 track_failed; /* tracked map full: a child not followed */
+	__u64 track_failed;  /* tracked map full: a child not followed */
+	__u64 thread_failed; /* threads map full: a thread not counted */
 };
 
 #endif /* PCTX_BPF_LIFECYCLE_H */

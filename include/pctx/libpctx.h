@@ -69,6 +69,24 @@ PCTX_API int pctx_set_events(pctx_t *pctx, ...);
 PCTX_API int pctx_run(pctx_t *pctx, unsigned int msec, unsigned int nsamples,
 	     int (*tick)(pctx_t *, pid_t, id_t, void *));
 
+/*
+ * Per-thread counters, counted in the kernel at every context switch (a
+ * pctx-bpf addition standing in for libcpc's binding). spec names perf
+ * events, comma-separated, at most 8: "cpu-clock,page-faults,instructions:u",
+ * raw "r01c2". Call before pctx_run(); 0, or -1 after errfn names the event
+ * that cannot be counted here and what can.
+ */
+PCTX_API int pctx_set_counters(pctx_t *pctx, const char *spec);
+
+/*
+ * From a tick, init_lwp, fini_lwp, lwp_exit or exec handler: the totals of
+ * (pid, tid) so far, in the order requested (exec: the old image's, whole
+ * process); from an exit handler: the process's totals. Returns how many
+ * values were written (at most nvalues), or -1 outside such a handler.
+ */
+PCTX_API int pctx_read_counters(pctx_t *pctx, pid_t pid, id_t tid, unsigned long long *values,
+				int nvalues);
+
 /* Makes a running pctx_run() return 0. Safe from a signal handler. */
 PCTX_API void pctx_terminate(pctx_t *pctx);
 

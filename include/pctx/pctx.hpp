@@ -162,9 +162,12 @@ public:
     void set_counters(const std::string& spec);
     const std::vector<std::string>& counter_names() const;
     // Totals since the thread started (or its process last exec'd, or the
-    // capture). Valid in tick, init_lwp, fini_lwp, lwp_exit and exec handlers
-    // for their thread; in an exit handler, pid's whole-process totals
-    // (tid ignored). Throws Error("read_counters", ...) for an unknown thread.
+    // capture), in the order requested. Valid in tick, init_lwp, fini_lwp and
+    // lwp_exit handlers for their thread; in exec handlers, the old image's
+    // whole-process totals; in exit handlers, the process's totals since its
+    // last exec (tid ignored for both). What a thread runs after
+    // sched_process_exit (the last microseconds of its exit) is not counted.
+    // Throws Error("read_counters", ...) outside such a handler.
     std::vector<CounterValue> read_counters(pid_t pid, pid_t tid) const;
 
     // Captures several running processes in one session.

@@ -218,6 +218,36 @@ int pctx_run(pctx_t* pctx, unsigned int msec, unsigned int nsamples,
     return -1;
 }
 
+int pctx_set_counters(pctx_t* pctx, const char* spec)
+{
+    try {
+        pctx->session->set_counters(spec ? spec : "");
+        return 0;
+    } catch (const pctx::Error& e) {
+        report_error(pctx->errfn, e);
+    } catch (const std::exception& e) {
+        report(pctx->errfn, "set_counters", "%s\n", e.what());
+    }
+    return -1;
+}
+
+int pctx_read_counters(pctx_t* pctx, pid_t pid, id_t tid, unsigned long long* values, int nvalues)
+{
+    try {
+        const auto counters = pctx->session->read_counters(pid, static_cast<pid_t>(tid));
+        int n = 0;
+        for (; n < nvalues && static_cast<std::size_t>(n) < counters.size(); ++n)
+            values[n] = counters[static_cast<std::size_t>(n)].value;
+        return n;
+    } catch (const pctx::Error& e) {
+        if (pctx->verbose)
+            report_error(pctx->errfn, e);
+    } catch (const std::exception& e) {
+        report(pctx->errfn, "read_counters", "%s\n", e.what());
+    }
+    return -1;
+}
+
 void pctx_terminate(pctx_t* pctx)
 {
     if (pctx && pctx->session)

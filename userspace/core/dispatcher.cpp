@@ -1,7 +1,6 @@
 #include "core/dispatcher.hpp"
 
 #include <signal.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -12,11 +11,7 @@
 namespace pctx::detail {
 namespace {
 
-template <typename Fn, typename Ev> void call(const Fn& fn, const Ev& ev)
-{
-    if (fn)
-        fn(ev);
-}
+const CounterValues kZero{};
 
 bool erase_tid(std::vector<pid_t>& tids, pid_t tid)
 {
@@ -34,17 +29,49 @@ bool contains(const std::vector<pid_t>& tids, pid_t tid)
 
 bool thread_exists(pid_t pid, pid_t tid)
 {
-    struct stat st {};
+    struct stat st{};
     const std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
     return ::stat(path.c_str(), &st) == 0;
 }
 
+void add(CounterValues& into, const CounterValues& values)
+{
+    for (std::size_t k = 0; k < into.size(); ++k)
+        into[k] += values[k];
+}
+
+CounterValues record_values(const pctx_record& rec)
+{
+    CounterValues v{};
+    std::copy(std::begin(rec.values), std::end(rec.values), v.begin());
+    return v;
+}
+
 } // namespace
 
-void Dispatcher::add_spawned(pid_t pid)
+template <typename Fn, typename Ev>
+void Dispatcher::deliver(const Fn& fn, const Ev& ev, bool whole_process, const CounterValues& values)
 {
-    procs_[pid].awaiting_first_exec = true;
+    if (!fn)
+        return;
+    // Restored even if the handler throws: the next event starts clean.
+    struct Reset {
+        Context& c;
+        ~Reset() { c.active = false; }
+    } reset{context_};
+    context_ = Context{true, whole_process, ev.pid, ev.tid, values};
+    fn(ev);
 }
+
+bool Dispatcher::counters_of(pid_t pid, pid_t tid, CounterValues& out) const
+{
+    if (!context_.active || context_.pid != pid || (!context_.whole_process && context_.tid != tid))
+        return false;
+    out = context_.values;
+    return true;
+}
+
+void Dispatcher::add_spawned(pid_t pid) { procs_[pid].awaiting_first_exec = true; }
 
 void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids, std::uint64_t now_ns)
 {
@@ -53,7 +80,7 @@ void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids, std::ui
         if (contains(proc.threads, tid))
             continue;
         proc.threads.push_back(tid);
-        call(handlers_.init_lwp, LwpEvent{pid, tid, now_ns});
+        deliver(handlers_.init_lwp, LwpEvent{pid, tid, now_ns}, false, kZero);
     }
 }
 
@@ -82,19 +109,21 @@ void Dispatcher::on_thread(const pctx_record& rec)
     const auto it = procs_.find(rec.pid);
     if (it == procs_.end() || rec.child <= 0)
         return;
+    const LwpEvent ev{rec.pid, rec.child, rec.time_ns};
     // A thread born between tracking and the /proc listing is already known.
     if (!contains(it->second.threads, rec.child)) {
         it->second.threads.push_back(rec.child);
-        call(handlers_.init_lwp, LwpEvent{rec.pid, rec.child, rec.time_ns});
+        deliver(handlers_.init_lwp, ev, false, kZero);
     }
-    call(handlers_.lwp_create, LwpEvent{rec.pid, rec.child, rec.time_ns});
+    deliver(handlers_.lwp_create, ev, false, kZero);
 }
 
 void Dispatcher::on_fork(const pctx_record& rec)
 {
     if (procs_.find(rec.pid) == procs_.end())
         return;
-    call(handlers_.fork, ForkEvent{rec.pid, rec.tid, rec.child, rec.time_ns});
+    if (handlers_.fork)
+        handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, rec.time_ns});
     if (rec.flags & PCTX_FORK_UNTRACKED) {
         report("cannot follow pid " + std::to_string(rec.child) +
                ": the tracked-process map is full (raise Options::max_processes)");
@@ -102,7 +131,7 @@ void Dispatcher::on_fork(const pctx_record& rec)
     }
     Process& child = procs_[rec.child];
     child.threads.assign(1, rec.child);
-    call(handlers_.init_lwp, LwpEvent{rec.child, rec.child, rec.time_ns});
+    deliver(handlers_.init_lwp, LwpEvent{rec.child, rec.child, rec.time_ns}, false, kZero);
 }
 
 void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
@@ -121,24 +150,31 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
     ev.truncated = (rec.flags & PCTX_EXEC_TRUNCATED) != 0;
     const std::size_t avail = size > sizeof(pctx_record) ? size - sizeof(pctx_record) : 0;
     const std::size_t len = std::min<std::size_t>(rec.args_len, avail);
+    const char* args = reinterpret_cast<const char*>(&rec + 1);
     for (std::size_t pos = 0; pos < len;) {
-        const char* start = reinterpret_cast<const char*>(&rec + 1) + pos;
+        const char* start = args + pos;
         const auto* nul = static_cast<const char*>(std::memchr(start, '\0', len - pos));
         const std::size_t n = nul ? static_cast<std::size_t>(nul - start) : len - pos;
         ev.argv.emplace_back(start, n);
         pos += n + 1;
     }
 
-    if (!proc.awaiting_first_exec)
-        fini_all(rec.pid, proc, rec.time_ns);
+    // The exec'ing thread's old-image totals, and the old image's as a whole.
+    const CounterValues thread_total = record_values(rec);
+    CounterValues image_total = proc.finished;
+    if (!proc.awaiting_first_exec) {
+        add(image_total, thread_total);
+        fini_all(rec.pid, proc, rec.time_ns, ev.tid, thread_total);
+    }
     proc.awaiting_first_exec = false;
-    call(handlers_.exec, ev);
+    proc.finished = kZero;
+    deliver(handlers_.exec, ev, true, image_total);
     if (rec.flags & PCTX_EXEC_UNTRACKED) {
         procs_.erase(it);
         return;
     }
     proc.threads.assign(1, rec.pid);
-    call(handlers_.init_lwp, LwpEvent{rec.pid, rec.pid, rec.time_ns});
+    deliver(handlers_.init_lwp, LwpEvent{rec.pid, rec.pid, rec.time_ns}, false, kZero);
 }
 
 void Dispatcher::on_exit(const pctx_record& rec)
@@ -148,41 +184,52 @@ void Dispatcher::on_exit(const pctx_record& rec)
         return;
     Process& proc = it->second;
     const LwpEvent lwp{rec.pid, rec.tid, rec.time_ns};
+    const CounterValues values = record_values(rec);
 
     if (rec.flags & PCTX_EXIT_GROUP_DEAD) {
         // The exiting thread last, after any the kernel reaped first.
         if (erase_tid(proc.threads, rec.tid))
             proc.threads.push_back(rec.tid);
-        fini_all(rec.pid, proc, rec.time_ns);
+        fini_all(rec.pid, proc, rec.time_ns, rec.tid, values);
+        add(proc.finished, values);
         ExitEvent ev{rec.pid, rec.tid, rec.code, rec.time_ns};
         if (rec.pid == root_)
             root_exit_ = ev;
+        const CounterValues totals = proc.finished;
         procs_.erase(it);
-        call(handlers_.exit, ev);
+        deliver(handlers_.exit, ev, true, totals);
         return;
     }
     if (!erase_tid(proc.threads, rec.tid))
         return; // never announced (exited before a capture listed it)
-    call(handlers_.fini_lwp, lwp);
+    add(proc.finished, values);
+    deliver(handlers_.fini_lwp, lwp, false, values);
     if (!(rec.flags & PCTX_EXIT_ZAPPED))
-        call(handlers_.lwp_exit, lwp);
+        deliver(handlers_.lwp_exit, lwp, false, values);
 }
 
-void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns)
+void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t known_tid,
+                          const CounterValues& known)
 {
     std::vector<pid_t> tids;
     tids.swap(proc.threads);
+    // Any other thread is one whose own exit record has not come (yet): its
+    // totals are unknown here.
     for (pid_t tid : tids)
-        call(handlers_.fini_lwp, LwpEvent{pid, tid, time_ns});
+        deliver(handlers_.fini_lwp, LwpEvent{pid, tid, time_ns}, false,
+                tid == known_tid ? known : kZero);
 }
 
-void Dispatcher::tick_all(std::uint64_t now_ns)
+void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot& snapshot)
 {
     if (!handlers_.tick)
         return;
     for (const auto& [pid, proc] : procs_)
-        for (pid_t tid : proc.threads)
-            handlers_.tick(LwpEvent{pid, tid, now_ns});
+        for (pid_t tid : proc.threads) {
+            const auto found = snapshot.find(thread_key(pid, tid));
+            deliver(handlers_.tick, LwpEvent{pid, tid, now_ns}, false,
+                    found != snapshot.end() ? found->second : kZero);
+        }
 }
 
 void Dispatcher::reconcile()

@@ -10,16 +10,34 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace pctx::detail {
 
+// Counter totals, as the kernel sends them.
+using CounterValues = std::array<std::uint64_t, PCTX_MAX_COUNTERS>;
+// Every counted thread's totals now, keyed by thread_key(pid, tid).
+using CounterSnapshot = std::unordered_map<std::uint64_t, CounterValues>;
+
+inline std::uint64_t thread_key(pid_t pid, pid_t tid)
+{
+    return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pid)) << 32) |
+           static_cast<std::uint32_t>(tid);
+}
+
 class Dispatcher {
 public:
     explicit Dispatcher(const Handlers& handlers) : handlers_(handlers) {}
+
+    // The counter values that belong to the event being delivered now: a
+    // thread's for thread events, the process's for exec and exit. False
+    // when no event of (pid, tid) is being delivered.
+    bool counters_of(pid_t pid, pid_t tid, CounterValues& out) const;
 
     // A spawned command, tracked but not yet exec'd: it gets exec then init_lwp.
     void add_spawned(pid_t pid);
@@ -28,7 +46,7 @@ public:
 
     void dispatch(const pctx_record& rec, std::size_t size);
     // tick for every live thread of every tracked process.
-    void tick_all(std::uint64_t now_ns);
+    void tick_all(std::uint64_t now_ns, const CounterSnapshot& snapshot);
     // Forgets processes and threads that are gone without a record (after a loss).
     void reconcile();
 
@@ -41,19 +59,34 @@ private:
     struct Process {
         std::vector<pid_t> threads; // in the order they were seen
         bool awaiting_first_exec = false;
+        CounterValues finished{}; // totals of its threads that ended, since the last exec
     };
+
+    // What counters_of() answers while one handler runs.
+    struct Context {
+        bool active = false;
+        bool whole_process = false;
+        pid_t pid = 0;
+        pid_t tid = 0;
+        CounterValues values{};
+    };
+    template <typename Fn, typename Ev>
+    void deliver(const Fn& fn, const Ev& ev, bool whole_process, const CounterValues& values);
 
     void on_thread(const pctx_record& rec);
     void on_fork(const pctx_record& rec);
     void on_exec(const pctx_record& rec, std::size_t size);
     void on_exit(const pctx_record& rec);
-    void fini_all(pid_t pid, Process& proc, std::uint64_t time_ns);
+    // fini_lwp for every thread; the one whose totals are known gets them.
+    void fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t known_tid,
+                  const CounterValues& known);
     void report(const std::string& message) const;
 
     const Handlers& handlers_;
     std::map<pid_t, Process> procs_;
     pid_t root_ = 0;
     std::optional<ExitEvent> root_exit_;
+    Context context_;
 };
 
 } // namespace pctx::detail

@@ -63,6 +63,9 @@ void Session::Impl::start_target()
         if (int err = loader->track(target, flags | PCTX_TRACK_FIRST_EXEC); err != 0)
             throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
         dispatcher.add_spawned(target);
+        // Counted from its first instruction: it is waiting, not yet run.
+        if (int err = loader->seed_threads(target); err != 0)
+            throw Error("run", "cannot count pid " + p + ": " + std::strerror(err));
         if (int err = spawner->start(); err != 0) {
             loader->untrack(target);
             release();
@@ -73,19 +76,30 @@ void Session::Impl::start_target()
         return;
     }
 
+    track_captured(target, flags);
+    for (pid_t pid : extra_targets)
+        track_captured(pid, flags);
+}
+
+void Session::Impl::track_captured(pid_t pid, std::uint32_t flags)
+{
+    const std::string p = std::to_string(pid);
     // The pidfd pins the process's identity: once tracked, it cannot die
     // unseen, and if it died first its pid must not be tracked for a stranger.
-    detail::UniqueFd pidfd = open_pidfd(target);
+    detail::UniqueFd pidfd = open_pidfd(pid);
     if (!pidfd)
         throw Error("run", "pid " + p + " doesn't exist");
-    if (int err = loader->track(target, flags); err != 0)
+    if (int err = loader->track(pid, flags); err != 0)
         throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
     if (has_exited(pidfd)) {
-        loader->untrack(target);
+        loader->untrack(pid);
         throw Error("run", "pid " + p + " exited before it could be tracked");
     }
+    // Threads born from here on are counted by BPF; these are the ones before.
+    if (int err = loader->seed_threads(pid); err != 0)
+        throw Error("run", "cannot count the threads of pid " + p + ": " + std::strerror(err));
     // Listed after tracking began, so a thread is either listed or reported.
-    dispatcher.add_captured(target, detail::list_threads(target), monotonic_ns());
+    dispatcher.add_captured(pid, detail::list_threads(pid), monotonic_ns());
 }
 
 void Session::Impl::check_losses()
@@ -213,7 +227,7 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
             return RunResult::Stopped;
         if (dispatcher.empty())
             return RunResult::Finished;
-        dispatcher.tick_all(monotonic_ns());
+        dispatcher.tick_all(monotonic_ns(), counter_snapshot());
         if (stop_requested || (left != 0 && --left == 0))
             return RunResult::Stopped;
     }

@@ -61,20 +61,40 @@ std::uint64_t monotonic_ns()
            static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-namespace {
-
-detail::LoaderConfig loader_config(const Options& o)
+std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options,
+                                                  const detail::PerfEventSet* perf)
 {
-    return {o.ring_buffer_bytes, o.max_processes, o.verbose};
-}
-
-std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options)
-{
+    detail::LoaderConfig config;
+    config.ring_buffer_bytes = options.ring_buffer_bytes;
+    config.max_processes = options.max_processes;
+    config.verbose = options.verbose;
+    config.counters = perf;
     try {
-        return std::make_unique<detail::LifecycleLoader>(loader_config(options));
+        return std::make_unique<detail::LifecycleLoader>(config);
     } catch (const std::runtime_error& e) {
         throw Error(fn, e.what());
     }
+}
+
+namespace {
+
+void check_capturable(pid_t pid)
+{
+    const std::string p = std::to_string(pid);
+    if (pid == ::getpid())
+        throw Error("capture", "cannot capture self");
+    switch (detail::process_state(pid)) {
+    case detail::ProcessState::Missing:
+        throw Error("capture", "pid " + p + " doesn't exist");
+    case detail::ProcessState::Zombie:
+        throw Error("capture", "pid " + p + " is a zombie");
+    case detail::ProcessState::KernelThread:
+        throw Error("capture", "pid " + p + " is a system process");
+    case detail::ProcessState::Running:
+        break;
+    }
+    if (!detail::may_observe(pid))
+        throw Error("capture", "pid " + p + ": permission denied");
 }
 
 } // namespace
@@ -94,6 +114,7 @@ void Session::Impl::release() noexcept
     // links close with the loader.
     spawner.reset();
     loader.reset();
+    perf.reset();
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -120,7 +141,7 @@ Session Session::spawn(const std::vector<std::string>& argv, const Options& opti
         throw Error("create", "cannot execute program '" + name + "'");
     }
 
-    auto loader = load_bpf("create", options);
+    auto loader = load_bpf("create", options, nullptr);
     std::unique_ptr<detail::Spawner> spawner;
     try {
         spawner = std::make_unique<detail::Spawner>(path, argv);
@@ -137,24 +158,9 @@ Session Session::spawn(const std::vector<std::string>& argv, const Options& opti
 
 Session Session::attach(pid_t pid, const Options& options)
 {
-    const std::string p = std::to_string(pid);
-    if (pid == ::getpid())
-        throw Error("capture", "cannot capture self");
-    switch (detail::process_state(pid)) {
-    case detail::ProcessState::Missing:
-        throw Error("capture", "pid " + p + " doesn't exist");
-    case detail::ProcessState::Zombie:
-        throw Error("capture", "pid " + p + " is a zombie");
-    case detail::ProcessState::KernelThread:
-        throw Error("capture", "pid " + p + " is a system process");
-    case detail::ProcessState::Running:
-        break;
-    }
-    if (!detail::may_observe(pid))
-        throw Error("capture", "pid " + p + ": permission denied");
-
+    check_capturable(pid);
     auto impl = std::make_unique<Impl>(options, pid, false);
-    impl->loader = load_bpf("capture", options);
+    impl->loader = load_bpf("capture", options, nullptr);
     impl->dispatcher.set_root(pid);
     return Session(std::move(impl));
 }
@@ -192,27 +198,17 @@ void Session::release() noexcept
         impl_->release();
 }
 
-// Counters: declared for the API's users; implemented with the counters work.
-void Session::set_counters(const std::string&)
-{
-    throw Error("set_counters", "counters are not implemented yet");
-}
-const std::vector<std::string>& Session::counter_names() const
-{
-    static const std::vector<std::string> none;
-    return none;
-}
-std::vector<CounterValue> Session::read_counters(pid_t, pid_t) const
-{
-    throw Error("read_counters", "counters are not implemented yet");
-}
 Session Session::attach(const std::vector<pid_t>& pids, const Options& options)
 {
-    if (pids.size() != 1)
-        throw Error("capture", "capturing several processes is not implemented yet");
-    return attach(pids.front(), options);
+    if (pids.empty())
+        throw Error("capture", "no pid to capture");
+    Session session = attach(pids.front(), options);
+    for (std::size_t i = 1; i < pids.size(); ++i) {
+        check_capturable(pids[i]);
+        session.impl_->extra_targets.push_back(pids[i]);
+    }
+    return session;
 }
-std::vector<EventInfo> list_events() { return {}; }
 
 pid_t Session::pid() const
 {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/dispatcher.hpp"
+#include "counters/perf_events.hpp"
 #include "loader/lifecycle_loader.hpp"
 #include "loader/unique_fd.hpp"
 #include "pctx/pctx.hpp"
@@ -27,9 +28,12 @@ public:
     Options options;
     Handlers handlers;
     pid_t target;
+    std::vector<pid_t> extra_targets; // more captured processes, beyond target
     bool spawned;
     std::string program; // spawned: argv[0] as given, for messages
-    std::unique_ptr<detail::LifecycleLoader> loader;
+    std::unique_ptr<detail::PerfEventSet> perf; // requested counters, or none
+    std::vector<std::string> counter_names;
+    std::unique_ptr<detail::LifecycleLoader> loader; // after perf: it counts with it
     std::unique_ptr<detail::Spawner> spawner;
     detail::Dispatcher dispatcher{handlers};
     detail::UniqueFd wake; // eventfd: terminate() from anywhere
@@ -37,8 +41,12 @@ public:
     bool stop_requested = false;
     std::uint64_t lost_reported = 0;
 
+    // Every counted thread's totals now, running ones up to this instant.
+    detail::CounterSnapshot counter_snapshot() const;
+
 private:
     void start_target();
+    void track_captured(pid_t pid, std::uint32_t flags);
     // Dispatches what the ring holds; false when a handler asked to stop.
     bool drain();
     void check_losses();
@@ -46,5 +54,10 @@ private:
 };
 
 std::uint64_t monotonic_ns();
+
+// Loads the lifecycle program for a session (counting with perf, if given);
+// BPF failures become Error(fn, ...).
+std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options,
+                                                  const detail::PerfEventSet* perf);
 
 } // namespace pctx

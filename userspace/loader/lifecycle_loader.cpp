@@ -1,11 +1,14 @@
 #include "loader/lifecycle_loader.hpp"
 
 #include "lifecycle.skel.h"
+#include "counters/perf_events.hpp"
 #include "loader/bpf_errors.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
+
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -71,9 +74,44 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
 
     bpf_map__set_max_entries(skel_->maps.records, static_cast<__u32>(config.ring_buffer_bytes));
     bpf_map__set_max_entries(skel_->maps.tracked, config.max_processes);
+    if (config.counters) {
+        const auto ncpus = static_cast<__u32>(config.counters->possible_cpus());
+        skel_->rodata->ncounters = static_cast<__u32>(config.counters->size());
+        skel_->rodata->nr_cpus = ncpus;
+        __u32 time_mask = 0;
+        for (std::size_t k = 0; k < config.counters->size(); ++k) {
+            const perf_event_attr& a = config.counters->specs()[k].attr;
+            if (a.type == PERF_TYPE_SOFTWARE &&
+                (a.config == PERF_COUNT_SW_CPU_CLOCK || a.config == PERF_COUNT_SW_TASK_CLOCK))
+                time_mask |= 1U << k;
+        }
+        skel_->rodata->time_counters = time_mask;
+        bpf_map__set_max_entries(skel_->maps.counters,
+                                 static_cast<__u32>(config.counters->size()) * ncpus);
+        bpf_map__set_max_entries(skel_->maps.threads, config.max_threads);
+    } else {
+        // Without counters, sched_switch stays untouched.
+        bpf_program__set_autoload(skel_->progs.pctx_switch, false);
+        bpf_program__set_autoload(skel_->progs.pctx_seed, false);
+        bpf_map__set_max_entries(skel_->maps.threads, 1);
+    }
 
     if (int err = lifecycle_bpf::load(skel_.get()); err != 0)
         throw std::runtime_error(explain_bpf_failure(err, "load"));
+    if (config.counters) {
+        const PerfEventSet& set = *config.counters;
+        for (std::size_t k = 0; k < set.size(); ++k)
+            for (int cpu = 0; cpu < set.possible_cpus(); ++cpu) {
+                const int fd = set.fd(k, cpu);
+                const auto key = static_cast<__u32>(k * static_cast<std::size_t>(
+                                                            set.possible_cpus()) +
+                                                    static_cast<std::size_t>(cpu));
+                if (fd >= 0 && bpf_map__update_elem(skel_->maps.counters, &key, sizeof(key), &fd,
+                                                    sizeof(fd), BPF_ANY) != 0)
+                    throw std::runtime_error(explain_bpf_failure(-errno, "set up the counters of"));
+            }
+        counting_ = true;
+    }
     if (int err = lifecycle_bpf::attach(skel_.get()); err != 0)
         throw std::runtime_error(explain_bpf_failure(err, "attach"));
 
@@ -104,6 +142,71 @@ void LifecycleLoader::untrack(pid_t pid)
 {
     const auto key = static_cast<__u32>(pid);
     bpf_map__delete_elem(skel_->maps.tracked, &key, sizeof(key), 0);
+}
+
+int LifecycleLoader::seed_threads(pid_t pid)
+{
+    if (!counting_)
+        return 0;
+    skel_->bss->seed_tgid = pid;
+    // Each read of a new iterator walks every task once.
+    UniqueFd iter(bpf_iter_create(bpf_link__fd(skel_->links.pctx_seed)));
+    if (!iter)
+        return errno;
+    char buf[64];
+    while (::read(iter.get(), buf, sizeof(buf)) > 0) {
+    }
+    return 0;
+}
+
+namespace {
+
+bool consistent(const pctx_thread& t) { return (t.seq & 1U) == 0; }
+
+} // namespace
+
+bool LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) const
+{
+    // An odd seq means BPF was mid-update: read again (it is a few stores).
+    for (int tries = 0; tries < 1000; ++tries) {
+        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &out,
+                                 sizeof(out), 0) != 0)
+            return false;
+        if (consistent(out))
+            return true;
+    }
+    return false;
+}
+
+std::vector<ThreadEntry> LifecycleLoader::read_threads() const
+{
+    std::vector<ThreadEntry> out;
+    if (!counting_)
+        return out;
+    const int fd = bpf_map__fd(skel_->maps.threads);
+    constexpr __u32 kChunk = 256;
+    std::vector<__u32> keys(kChunk);
+    std::vector<pctx_thread> values(kChunk);
+    __u32 batch = 0;
+    bool first = true;
+    for (;;) {
+        __u32 count = kChunk;
+        LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        const int err = bpf_map_lookup_batch(fd, first ? nullptr : &batch, &batch, keys.data(),
+                                             values.data(), &count, &opts);
+        first = false;
+        if (err != 0 && errno != ENOENT)
+            break;
+        for (__u32 i = 0; i < count; ++i) {
+            ThreadEntry e{keys[i], values[i]};
+            if (!consistent(e.state) && !read_thread(e.kernel_tid, e.state))
+                continue; // gone meanwhile
+            out.push_back(e);
+        }
+        if (err != 0) // ENOENT: that was the last chunk
+            break;
+    }
+    return out;
 }
 
 int LifecycleLoader::on_record(void* ctx, void* data, std::size_t size)
@@ -138,6 +241,7 @@ pctx_stats LifecycleLoader::stats() const
     for (const auto& s : per_cpu) {
         total.lost_records += s.lost_records;
         total.track_failed += s.track_failed;
+        total.thread_failed += s.thread_failed;
     }
     return total;
 }

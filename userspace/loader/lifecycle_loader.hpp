@@ -11,21 +11,33 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include <type_traits>
 
 struct lifecycle_bpf;
 
-static_assert(std::is_trivially_copyable_v<pctx_record> && sizeof(pctx_record) == 40,
+static_assert(std::is_trivially_copyable_v<pctx_record> && sizeof(pctx_record) == 40 + 8 * PCTX_MAX_COUNTERS,
               "pctx_record is shared with BPF: its layout must not change by accident");
-static_assert(sizeof(pctx_tracked) == 8 && sizeof(pctx_stats) == 16);
+static_assert(sizeof(pctx_tracked) == 8 && sizeof(pctx_stats) == 24);
+static_assert(std::is_trivially_copyable_v<pctx_thread>);
 
 namespace pctx::detail {
+
+class PerfEventSet;
 
 struct LoaderConfig {
     std::size_t ring_buffer_bytes = 4U << 20;
     std::uint32_t max_processes = 16384;
+    std::uint32_t max_threads = 65536; // counted threads at once
     bool verbose = false;
+    const PerfEventSet* counters = nullptr; // none: no per-thread counting at all
+};
+
+// One counted thread, as the threads map holds it, with the kernel's tid.
+struct ThreadEntry {
+    std::uint32_t kernel_tid = 0;
+    pctx_thread state{};
 };
 
 class LifecycleLoader {
@@ -49,12 +61,21 @@ public:
     // Kernel-side losses so far, summed over CPUs.
     pctx_stats stats() const;
 
+    // Counting (only with LoaderConfig::counters): starts counting the threads
+    // pid has now; returns 0 or an errno.
+    int seed_threads(pid_t pid);
+    // Every counted thread, each entry read consistently.
+    std::vector<ThreadEntry> read_threads() const;
+    // One thread again; false if it is gone.
+    bool read_thread(std::uint32_t kernel_tid, pctx_thread& out) const;
+
 private:
     static int on_record(void* ctx, void* data, std::size_t size);
 
     SkeletonPtr<lifecycle_bpf> skel_;
     RingBufferPtr ring_;
     const RecordFn* current_fn_ = nullptr;
+    bool counting_ = false;
     int ncpus_ = 1;
 };
 

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Per-thread counters, part of the lifecycle program: the loader opens each
+ * requested perf event once per CPU into the counters array; at every context
+ * switch a tracked thread's slice is added to its totals. Loaded only when
+ * counters are requested (ncounters > 0): otherwise sched_switch costs nothing.
+ */
+#ifndef PCTX_COUNTERS_BPF_H
+#define PCTX_COUNTERS_BPF_H
+
+#define E2BIG 7 /* errno values are not in BTF */
+
+const volatile __u32 ncounters = 0;
+const volatile __u32 nr_cpus = 1;
+/* Bit k: counter k measures CPU time in ns (cpu-clock, task-clock). */
+const volatile __u32 time_counters = 0;
+
+/* Index counter * nr_cpus + cpu: each CPU reads only its own events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(max_entries, 1); /* resized by the loader */
+	__type(key, __u32);
+	__type(value, __u32);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized by the loader */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32); /* the kernel's tid */
+	__type(value, struct pctx_thread);
+} threads SEC(".maps");
+
+/* A zeroed entry to fill: too big for the BPF stack beside the readings. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pctx_thread);
+} thread_scratch SEC(".maps");
+
+struct readings {
+	struct bpf_perf_event_value v[PCTX_MAX_COUNTERS];
+};
+
+/* This CPU's counters now. */
+static __always_inline void read_counters(struct readings *r, __u32 cpu)
+{
+	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+		if (k >= ncounters)
+			break;
+		if (bpf_perf_event_read_value(&counters, (__u64)k * nr_cpus + cpu, &r->v[k],
+					      sizeof(r->v[k])))
+			__builtin_memset(&r->v[k], 0, sizeof(r->v[k]));
+	}
+}
+
+/* delta * enabled / running, without overflowing 64 bits. */
+static __always_inline __u64 scale(__u64 delta, __u64 enabled, __u64 running)
+{
+	if (running == 0)
+		return 0;
+	if (running >= enabled)
+		return delta;
+	return delta / running * enabled + delta % running * enabled / running;
+}
+
+/* a * b / c without overflowing 64 bits while a * b / c itself fits. */
+static __always_inline __u64 mul_div(__u64 a, __u64 b, __u64 c)
+{
+	return a / c * b + a % c * b / c;
+}
+
+/* Ends the slice seen (if its start was seen) and adds what switches the
+ * kernel did not report hid; rt_now is the thread's exact runtime now. */
+static __always_inline void switch_out(struct pctx_thread *t, const struct readings *r,
+				       __u64 rt_now)
+{
+	__u64 missed, observed = t->rt_observed;
+
+	__sync_fetch_and_add(&t->seq, 1);
+	if (t->on_cpu) {
+		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+			if (k >= ncounters)
+				break;
+			t->total[k] += scale(r->v[k].counter - t->start[k],
+					     r->v[k].enabled - t->start_enabled[k],
+					     r->v[k].running - t->start_running[k]);
+		}
+		missed = t->rt_in - t->rt_last_out;
+		t->rt_observed += rt_now - t->rt_in;
+	} else {
+		missed = rt_now - t->rt_last_out;
+	}
+	/* A sane gap only: runtime never goes backwards. */
+	if (missed > 0 && missed < (1ULL << 40)) {
+		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+			if (k >= ncounters)
+				break;
+			if (time_counters & (1U << k))
+				t->total[k] += missed;
+			else if (observed > 0)
+				t->total[k] += mul_div(t->total[k], missed, observed);
+		}
+	}
+	t->rt_last_out = rt_now;
+	t->on_cpu = 0;
+	__sync_fetch_and_add(&t->seq, 1);
+}
+
+static __always_inline void switch_in(struct pctx_thread *t, const struct readings *r, __u32 cpu,
+				      __u64 rt_now)
+{
+	__sync_fetch_and_add(&t->seq, 1);
+	t->rt_in = rt_now;
+	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+		if (k >= ncounters)
+			break;
+		t->start[k] = r->v[k].counter;
+		t->start_enabled[k] = r->v[k].enabled;
+		t->start_running[k] = r->v[k].running;
+	}
+	t->cpu = cpu;
+	t->on_cpu = 1;
+	__sync_fetch_and_add(&t->seq, 1);
+}
+
+/* Starts counting a thread that has not run yet (or is being captured):
+ * rt_now is its runtime so far. */
+static __always_inline void thread_begin(__u32 ktid, __s32 pid, __s32 tid, __u64 rt_now)
+{
+	struct pctx_thread *t;
+	__u32 zero = 0;
+
+	if (ncounters == 0)
+		return;
+	t = bpf_map_lookup_elem(&thread_scratch, &zero);
+	if (!t)
+		return;
+	__builtin_memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->tid = tid;
+	t->rt_in = rt_now;
+	t->rt_last_out = rt_now;
+	if (bpf_map_update_elem(&threads, &ktid, t, BPF_NOEXIST) == -E2BIG) {
+		struct pctx_stats *s = cpu_stats();
+
+		if (s)
+			s->thread_failed++;
+	}
+}
+
+/*
+ * The current thread's totals up to now, into values; with restart, its
+ * entry moves to new_ktid and counts again from zero (an exec). Otherwise the
+ * entry is deleted: the thread is exiting, and what runs of it after
+ * sched_process_exit (the tail of do_exit) is not counted.
+ */
+static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, __u64 *values,
+					  bool restart, __u32 new_ktid, __s32 pid, __s32 tid)
+{
+	struct pctx_thread *t;
+	struct readings r;
+	__u64 rt;
+	__u32 cpu;
+
+	if (ncounters == 0)
+		return;
+	t = bpf_map_lookup_elem(&threads, &ktid);
+	if (!t)
+		return;
+	cpu = bpf_get_smp_processor_id();
+	read_counters(&r, cpu);
+	/* Current: its runtime lags by the time since the scheduler last
+	 * updated it (under a tick); the slice seen covers that lag. */
+	rt = BPF_CORE_READ(task, se.sum_exec_runtime);
+	switch_out(t, &r, rt);
+	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)
+		values[k] = t->total[k];
+	if (!restart) {
+		bpf_map_delete_elem(&threads, &ktid);
+		return;
+	}
+	if (new_ktid != ktid) {
+		bpf_map_delete_elem(&threads, &ktid);
+		thread_begin(new_ktid, pid, tid, rt);
+		t = bpf_map_lookup_elem(&threads, &new_ktid);
+		if (!t)
+			return;
+	} else {
+		__sync_fetch_and_add(&t->seq, 1);
+		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)
+			t->total[k] = 0;
+		t->rt_observed = 0;
+		__sync_fetch_and_add(&t->seq, 1);
+	}
+	switch_in(t, &r, cpu, rt);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct pctx_thread *tp = NULL, *tn = NULL;
+	__u32 ptid = prev->pid, ntid = next->pid, cpu;
+	struct readings r;
+
+	/* tid 0 is an idle task: never tracked. */
+	if (ptid)
+		tp = bpf_map_lookup_elem(&threads, &ptid);
+	if (ntid)
+		tn = bpf_map_lookup_elem(&threads, &ntid);
+	/* Each pointer tested on its own: clang would OR them for one test,
+	 * which the verifier refuses. */
+	if (!tp) {
+		if (!tn)
+			return 0;
+		cpu = bpf_get_smp_processor_id();
+		read_counters(&r, cpu);
+		switch_in(tn, &r, cpu, next->se.sum_exec_runtime);
+		return 0;
+	}
+	cpu = bpf_get_smp_processor_id();
+	read_counters(&r, cpu);
+	switch_out(tp, &r, prev->se.sum_exec_runtime);
+	if (tn)
+		switch_in(tn, &r, cpu, next->se.sum_exec_runtime);
+	return 0;
+}
+
+/* Userspace walks all tasks with this once per captured (or spawned)
+ * process, so the threads it already has are counted from now on. */
+__s32 seed_tgid = 0;
+
+SEC("iter/task")
+int pctx_seed(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+
+	if (!task || ncounters == 0)
+		return 0;
+	if (task_tgid(task) != seed_tgid)
+		return 0;
+	thread_begin(BPF_CORE_READ(task, pid), seed_tgid, task_tid(task),
+		     BPF_CORE_READ(task, se.sum_exec_runtime));
+	return 0;
+}
+
+#endif /* PCTX_COUNTERS_BPF_H */

@@ -1,0 +1,105 @@
+// Session's per-thread counters: requesting them (perf events opened per CPU,
+// the BPF program reloaded to count with them) and reading them.
+#include "core/session_impl.hpp"
+
+#include "counters/event_table.hpp"
+
+#include <stdexcept>
+
+namespace pctx {
+namespace {
+
+// A running thread's current slice, as BPF would add it at switch-out.
+std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, std::size_t k)
+{
+    const std::uint64_t delta = now.counter - t.start[k];
+    const std::uint64_t enabled = now.enabled - t.start_enabled[k];
+    const std::uint64_t running = now.running - t.start_running[k];
+    if (running == 0)
+        return 0;
+    if (running >= enabled)
+        return delta;
+    return delta / running * enabled + delta % running * enabled / running;
+}
+
+} // namespace
+
+std::vector<EventInfo> list_events() { return detail::known_events(); }
+
+void Session::set_counters(const std::string& spec)
+{
+    Impl& s = *impl_;
+    if (s.started)
+        throw Error("set_counters", "counters must be chosen before the first run");
+    std::vector<detail::CounterSpec> specs;
+    try {
+        specs = detail::parse_counter_spec(spec);
+    } catch (const std::invalid_argument& e) {
+        throw Error("set_counters", e.what());
+    }
+    std::unique_ptr<detail::PerfEventSet> perf;
+    try {
+        perf = std::make_unique<detail::PerfEventSet>(specs);
+    } catch (const std::runtime_error& e) {
+        throw Error("set_counters", std::string(e.what()) + "; events countable here: " +
+                                        detail::available_event_names());
+    }
+    // Nothing is tracked before the first run, so the program can be replaced.
+    auto loader = load_bpf("set_counters", s.options, perf.get());
+    s.loader = std::move(loader);
+    s.perf = std::move(perf);
+    s.counter_names.clear();
+    for (const auto& c : specs)
+        s.counter_names.push_back(c.name);
+}
+
+const std::vector<std::string>& Session::counter_names() const { return impl_->counter_names; }
+
+std::vector<CounterValue> Session::read_counters(pid_t pid, pid_t tid) const
+{
+    detail::CounterValues values{};
+    if (!impl_->dispatcher.counters_of(pid, tid, values))
+        throw Error("read_counters", "no counters for pid " + std::to_string(pid) + " tid " +
+                                         std::to_string(tid) +
+                                         ": read them in a handler of that thread's event");
+    std::vector<CounterValue> out;
+    for (std::size_t k = 0; k < impl_->counter_names.size(); ++k)
+        out.push_back(CounterValue{impl_->counter_names[k], values[k]});
+    return out;
+}
+
+detail::CounterSnapshot Session::Impl::counter_snapshot() const
+{
+    detail::CounterSnapshot snap;
+    if (!perf)
+        return snap;
+    for (auto& entry : loader->read_threads()) {
+        pctx_thread t = entry.state;
+        // Running now: add the slice so far. The entry is read again after
+        // the counters: if it changed meanwhile, the thread switched and the
+        // second reading is its up-to-date state.
+        for (int attempt = 0; t.on_cpu && attempt < 3; ++attempt) {
+            detail::CounterValues live{};
+            for (std::size_t k = 0; k < perf->size(); ++k) {
+                detail::PerfReading now;
+                if (perf->read(k, static_cast<int>(t.cpu), now))
+                    live[k] = live_delta(now, t, k);
+            }
+            pctx_thread again{};
+            if (!loader->read_thread(entry.kernel_tid, again))
+                break;
+            if (again.seq == t.seq) {
+                for (std::size_t k = 0; k < perf->size(); ++k)
+                    t.total[k] += live[k];
+                break;
+            }
+            t = again;
+        }
+        detail::CounterValues v{};
+        std::copy(std::begin(t.total), std::end(t.total), v.begin());
+        snap[detail::thread_key(t.pid, t.tid)] = v;
+    }
+    return snap;
+}
+
+} // namespace pctx

@@ -1,0 +1,32 @@
+// perf event names as perf(1) spells them, turned into perf_event_attr.
+#pragma once
+
+#include "pctx/pctx.hpp"
+
+#include <linux/perf_event.h>
+
+#include <string>
+#include <vector>
+
+namespace pctx::detail {
+
+struct CounterSpec {
+    std::string name; // as requested, modifiers included
+    perf_event_attr attr{};
+    bool hardware = false;
+};
+
+// Parses "cpu-clock,page-faults,instructions:u,r01c2". Throws
+// std::invalid_argument with a message naming the bad event.
+std::vector<CounterSpec> parse_counter_spec(const std::string& spec);
+
+// The events this table knows, each tried on this machine.
+std::vector<EventInfo> known_events();
+
+// Names of the events that can be counted here, comma-separated.
+std::string available_event_names();
+
+// Why an event failed to open with errno err, for the user.
+std::string explain_open_failure(const CounterSpec& spec, int err);
+
+} // namespace pctx::detail
