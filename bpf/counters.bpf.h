@@ -9,6 +9,7 @@
 #define PCTX_COUNTERS_BPF_H
 
 #define E2BIG 7 /* errno values are not in BTF */
+#define PCTX_TICK_NS 4000000ULL /* one scheduler tick at HZ=250 */
 
 const volatile __u32 ncounters = 0;
 const volatile __u32 nr_cpus = 1;
@@ -71,48 +72,62 @@ static __always_inline __u64 mul_div(__u64 a, __u64 b, __u64 c)
 	return a / c * b + a % c * b / c;
 }
 
-/* Ends the slice seen (if its start was seen) and adds what switches the
- * kernel did not report hid; rt_now is the thread's exact runtime now. */
+/*
+ * Ends the slice seen (if its start was seen) and adds what switches the
+ * kernel did not report hid. rt_now is the thread's runtime now: exact at a
+ * context switch, brought up to date by thread_finish() for a running thread
+ * whose switch-in was seen (rt_exact), otherwise behind by up to a tick.
+ *
+ * Time counters are the scheduler's own runtime, what CLOCK_THREAD_CPUTIME_ID
+ * reports: exact at each switch, missed switches or not, and without the
+ * interrupts handled meanwhile. Only a running thread's current slice, which
+ * the scheduler has not accounted yet, comes from the perf counter.
+ */
 static __always_inline void switch_out(struct pctx_thread *t, const struct readings *r,
-				       __u64 rt_now)
+				       __u64 rt_now, bool rt_exact)
 {
 	__u64 missed, observed = t->rt_observed;
+	bool seen = t->on_cpu;
 
 	__sync_fetch_and_add(&t->seq, 1);
-	if (t->on_cpu) {
-		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
-			if (k >= ncounters)
-				break;
-			t->total[k] += scale(r->v[k].counter - t->start[k],
-					     r->v[k].enabled - t->start_enabled[k],
-					     r->v[k].running - t->start_running[k]);
-		}
-		missed = t->rt_in - t->rt_last_out;
-		t->rt_observed += rt_now - t->rt_in;
-	} else {
-		missed = rt_now - t->rt_last_out;
-	}
+	missed = (seen ? t->rt_in : rt_now) - t->rt_last_out;
 	/* A sane gap only: runtime never goes backwards. */
-	if (missed > 0 && missed < (1ULL << 40)) {
-		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
-			if (k >= ncounters)
-				break;
-			if (time_counters & (1U << k))
-				t->total[k] += missed;
-			else if (observed > 0)
+	if (missed >= (1ULL << 40))
+		missed = 0;
+	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+		__u64 slice = 0;
+
+		if (k >= ncounters)
+			break;
+		if (seen)
+			slice = scale(r->v[k].counter - t->start[k],
+				      r->v[k].enabled - t->start_enabled[k],
+				      r->v[k].running - t->start_running[k]);
+		if (time_counters & (1U << k)) {
+			if (rt_exact)
+				t->total[k] += rt_now - t->rt_last_out;
+			else
+				t->total[k] += missed + slice;
+		} else {
+			if (missed > 0 && observed > 0)
 				t->total[k] += mul_div(t->total[k], missed, observed);
+			t->total[k] += slice;
 		}
 	}
+	if (seen)
+		t->rt_observed += rt_now - t->rt_in;
 	t->rt_last_out = rt_now;
 	t->on_cpu = 0;
 	__sync_fetch_and_add(&t->seq, 1);
 }
 
 static __always_inline void switch_in(struct pctx_thread *t, const struct readings *r, __u32 cpu,
-				      __u64 rt_now)
+				      struct task_struct *task)
 {
 	__sync_fetch_and_add(&t->seq, 1);
-	t->rt_in = rt_now;
+	t->rt_in = BPF_CORE_READ(task, se.sum_exec_runtime);
+	t->ktime_in = bpf_ktime_get_ns();
+	t->exec_start_in = BPF_CORE_READ(task, se.exec_start);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters)
 			break;
@@ -174,7 +189,22 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 	/* Current: its runtime lags by the time since the scheduler last
 	 * updated it (under a tick); the slice seen covers that lag. */
 	rt = BPF_CORE_READ(task, se.sum_exec_runtime);
-	switch_out(t, &r, rt);
+	if (t->on_cpu) {
+		/*
+		 * The scheduler accounts a running thread at each tick; what ran
+		 * since is the time since switch-in less what it accounted. That
+		 * difference also holds the slice's interrupt time (ktime counts
+		 * it, the scheduler's clock does not), so it is capped at one tick
+		 * (HZ=250): the result is within a tick of the truth.
+		 */
+		__u64 since_in = bpf_ktime_get_ns() - t->ktime_in;
+		__u64 accounted = BPF_CORE_READ(task, se.exec_start) - t->exec_start_in;
+
+		if (since_in > accounted)
+			rt += since_in - accounted < PCTX_TICK_NS ? since_in - accounted
+								   : PCTX_TICK_NS;
+	}
+	switch_out(t, &r, rt, t->on_cpu);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)
 		values[k] = t->total[k];
 	if (!restart) {
@@ -194,7 +224,7 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 		t->rt_observed = 0;
 		__sync_fetch_and_add(&t->seq, 1);
 	}
-	switch_in(t, &r, cpu, rt);
+	switch_in(t, &r, cpu, task);
 }
 
 SEC("tp_btf/sched_switch")
@@ -216,14 +246,15 @@ int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_st
 			return 0;
 		cpu = bpf_get_smp_processor_id();
 		read_counters(&r, cpu);
-		switch_in(tn, &r, cpu, next->se.sum_exec_runtime);
+		switch_in(tn, &r, cpu, next);
 		return 0;
 	}
 	cpu = bpf_get_smp_processor_id();
 	read_counters(&r, cpu);
-	switch_out(tp, &r, prev->se.sum_exec_runtime);
+	/* The scheduler accounted prev's runtime just before this tracepoint. */
+	switch_out(tp, &r, prev->se.sum_exec_runtime, true);
 	if (tn)
-		switch_in(tn, &r, cpu, next->se.sum_exec_runtime);
+		switch_in(tn, &r, cpu, next);
 	return 0;
 }
 

@@ -158,11 +158,32 @@ static __always_inline bool current_ids(__u32 *tgid, __u32 *tid)
 	return true;
 }
 
+static __always_inline __u64 leader_start_time(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, group_leader, start_time);
+}
+
+/* The current task's process entry, if it is this process's and not one left
+ * by an earlier process with the same pid. */
 static __always_inline struct pctx_tracked *lookup_current(__u32 *tgid, __u32 *tid)
 {
+	struct pctx_tracked *t;
+	__u64 start;
+
 	if (!current_ids(tgid, tid))
 		return NULL;
-	return bpf_map_lookup_elem(&tracked, tgid);
+	t = bpf_map_lookup_elem(&tracked, tgid);
+	if (!t)
+		return NULL;
+	/* Not bpf_get_current_task_btf(): that needs Linux 5.11. */
+	start = leader_start_time((struct task_struct *)bpf_get_current_task());
+	if (t->start_time == 0) {
+		t->start_time = start;
+	} else if (t->start_time != start) {
+		bpf_map_delete_elem(&tracked, tgid);
+		return NULL;
+	}
+	return t;
 }
 
 #include "counters.bpf.h"
@@ -209,6 +230,7 @@ int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 
 	cpid = task_tid(child);
 	ct.flags = t->flags & ~PCTX_TRACK_FIRST_EXEC;
+	ct.start_time = BPF_CORE_READ(child, start_time);
 	if (cpid <= 0 || bpf_map_update_elem(&tracked, &cpid, &ct, BPF_NOEXIST)) {
 		struct pctx_stats *s = cpu_stats();
 
@@ -253,6 +275,8 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	t = lookup_current(&tgid, &tid);
 	if (!t)
 		return 0;
+	/* A non-leader's exec made it the leader: the process's identity now. */
+	t->start_time = BPF_CORE_READ(p, start_time);
 	if (t->flags & PCTX_TRACK_FIRST_EXEC) {
 		t->flags &= ~PCTX_TRACK_FIRST_EXEC;
 		flags |= PCTX_EXEC_FIRST;
@@ -294,30 +318,51 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	return 0;
 }
 
+/* A thread calling exit_group() (one a signal kills comes here too, marked). */
+SEC("fentry/do_group_exit")
+int BPF_PROG(pctx_group_exit, int exit_code)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pctx_tracked *t;
+	__u32 tgid, tid;
+
+	if (BPF_CORE_READ(task, flags) & PCTX_PF_SIGNALED)
+		return 0;
+	t = lookup_current(&tgid, &tid);
+	if (t)
+		t->exit_caller = tid;
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pctx_exit, struct task_struct *p)
 {
-	struct task_struct *exec_task;
+	struct pctx_tracked *t;
 	struct signal_struct *sig;
 	__u64 values[PCTX_MAX_COUNTERS] = {};
 	__u32 tgid, tid, flags = 0;
+	__s32 code;
 
-	if (!lookup_current(&tgid, &tid))
+	t = lookup_current(&tgid, &tid);
+	if (!t)
 		return 0;
 
 	thread_finish(p, BPF_CORE_READ(p, pid), values, false, 0, 0, 0);
 	sig = BPF_CORE_READ(p, signal);
 	/* do_exit() has already counted this thread out of signal->live. */
-	if (BPF_CORE_READ(sig, live.counter) == 0) {
+	if (BPF_CORE_READ(sig, live.counter) == 0)
 		flags |= PCTX_EXIT_GROUP_DEAD;
-		bpf_map_delete_elem(&tracked, &tgid);
-	} else if (BPF_CORE_READ(sig, flags) & PCTX_SIGNAL_GROUP_EXIT) {
+	if (BPF_CORE_READ(p, flags) & PCTX_PF_SIGNALED)
 		flags |= PCTX_EXIT_ZAPPED;
-	} else {
-		exec_task = signal_exec_task(sig);
-		if (exec_task && exec_task != p)
-			flags |= PCTX_EXIT_ZAPPED;
+	if (t->exit_caller != 0) {
+		flags |= PCTX_EXIT_GROUP_CALL;
+		if (t->exit_caller == (__s32)tid)
+			flags |= PCTX_EXIT_CALLER;
 	}
-	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, BPF_CORE_READ(p, exit_code), values);
+	/* The status wait(2) reports for the process, as wait_task_zombie() picks it. */
+	code = BPF_CORE_READ(p, exit_code);
+	if (BPF_CORE_READ(sig, flags) & PCTX_SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(sig, group_exit_code);
+	emit(PCTX_REC_EXIT, flags, tgid, tid, t->exit_caller, code, values);
 	return 0;
 }

@@ -32,6 +32,9 @@ enum pctx_record_type {
 /* Record flags. */
 #define PCTX_EXIT_GROUP_DEAD (1U << 0) /* last thread: the process is gone */
 #define PCTX_EXIT_ZAPPED (1U << 1)     /* killed by exit_group, a fatal signal or an exec */
+#define PCTX_EXIT_CALLER (1U << 6)     /* the thread that called exit_group() */
+#define PCTX_EXIT_GROUP_CALL (1U << 7) /* the process is ending by exit_group(); child:
+					* the caller's tid */
 #define PCTX_EXEC_UNTRACKED (1U << 2)  /* stop-at-exec: the process is no longer tracked */
 #define PCTX_EXEC_TRUNCATED (1U << 3)  /* argv was longer than PCTX_ARGS_MAX */
 #define PCTX_FORK_UNTRACKED (1U << 4)  /* tracked map full: the child is not followed */
@@ -45,9 +48,18 @@ enum pctx_record_type {
  */
 #define PCTX_WAKEUP_INTERVAL_NS 10000000ULL
 
+/*
+ * A tracked process. The entry outlives the process's last exit record: on
+ * kernels before 6.16, sched_process_exit fires after pthread_join() has
+ * returned, so a joined thread can still be exiting when the main thread's
+ * exit ends the process, and its record must still be sent. Userspace removes
+ * the entry once every record is in; meanwhile start_time (the leader's,
+ * filled on first sight) tells a new process that reused the pid apart.
+ */
 struct pctx_tracked {
 	__u32 flags;
-	__u32 reserved;
+	__s32 exit_caller; /* tid that called exit_group(), loader's view; 0: none yet */
+	__u64 start_time;
 };
 
 /* Pids and tids are as the loader's pid namespace sees them. */
@@ -82,8 +94,9 @@ struct pctx_exec_record {
  * Some kernels do not fire sched_switch for every switch (this project's
  * 6.18 build skips a few percent). The scheduler's own se.sum_exec_runtime,
  * exact at every switch, shows what was missed: runtime between the last
- * switch-out seen and the next switch-in seen. Time counters get it back
- * exactly; other counters at the thread's own observed rate.
+ * switch-out seen and the next switch-in seen. Time counters are that runtime
+ * itself (see switch_out() in counters.bpf.h); other counters get the missed
+ * part back at the thread's own observed rate.
  */
 struct pctx_thread {
 	__u32 seq;
@@ -99,6 +112,8 @@ struct pctx_thread {
 	__u64 rt_in;       /* se.sum_exec_runtime at the last switch-in seen */
 	__u64 rt_last_out; /* ... at the last switch-out seen (or start) */
 	__u64 rt_observed; /* runtime of the slices seen in full */
+	__u64 ktime_in;    /* bpf_ktime_get_ns() at the last switch-in seen */
+	__u64 exec_start_in; /* se.exec_start then */
 };
 
 /* Per-CPU counters of what BPF could not do; userspace sums and reports them. */

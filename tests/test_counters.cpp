@@ -54,7 +54,8 @@ std::uint64_t value_of(const std::vector<pctx::CounterValue>& values, const std:
 
 } // namespace
 
-TEST_CASE("cpu-clock totals in fini_lwp match each thread's own CPU time", "[bpf][counters]")
+TEST_CASE("cpu-clock totals in fini_lwp match each thread's own CPU time",
+          "[bpf][counters][timing]")
 {
     TempFile out;
     auto session = pctx::Session::spawn(
@@ -74,6 +75,7 @@ TEST_CASE("cpu-clock totals in fini_lwp match each thread's own CPU time", "[bpf
         ++threads;
         INFO("tid " << tid << " measured itself " << own_ns << " ns");
         REQUIRE(fini.count(tid) == 1);
+        INFO("cpu-clock counted " << fini[tid] << " ns");
         const double counted = static_cast<double>(fini[tid]);
         const double own = static_cast<double>(own_ns);
         CHECK(std::abs(counted - own) <= std::max(0.02 * own, 2e6));
@@ -81,7 +83,8 @@ TEST_CASE("cpu-clock totals in fini_lwp match each thread's own CPU time", "[bpf
     CHECK(threads == 3);
 }
 
-TEST_CASE("a busy thread sampled every 100 ms: about 10 ticks of about 100 ms", "[bpf][counters]")
+TEST_CASE("a busy thread sampled every 100 ms: about 10 ticks of about 100 ms",
+          "[bpf][counters][timing]")
 {
     auto session = pctx::Session::spawn(
         {"/bin/sh", "-c", "exec " + target("burn_threads") + " 1000 > /dev/null"});

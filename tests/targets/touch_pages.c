@@ -12,6 +12,8 @@ int main(int argc, char **argv)
 
 	if (p == MAP_FAILED)
 		return 1;
+	/* Small pages only: a transparent huge page would take 512 faults in one. */
+	madvise(p, n * page, MADV_NOHUGEPAGE);
 	for (long i = 0; i < n; i++)
 		p[i * page] = 1;
 	return 0;

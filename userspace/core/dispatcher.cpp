@@ -186,26 +186,37 @@ void Dispatcher::on_exit(const pctx_record& rec)
     const LwpEvent lwp{rec.pid, rec.tid, rec.time_ns};
     const CounterValues values = record_values(rec);
 
-    if (rec.flags & PCTX_EXIT_GROUP_DEAD) {
-        // The exiting thread last, after any the kernel reaped first.
-        if (erase_tid(proc.threads, rec.tid))
-            proc.threads.push_back(rec.tid);
-        fini_all(rec.pid, proc, rec.time_ns, rec.tid, values);
+    const bool group_call = (rec.flags & PCTX_EXIT_GROUP_CALL) != 0;
+    const bool group_dead = (rec.flags & PCTX_EXIT_GROUP_DEAD) != 0;
+    if (erase_tid(proc.threads, rec.tid)) {
         add(proc.finished, values);
-        ExitEvent ev{rec.pid, rec.tid, rec.code, rec.time_ns};
-        if (rec.pid == root_)
-            root_exit_ = ev;
-        const CounterValues totals = proc.finished;
-        procs_.erase(it);
-        deliver(handlers_.exit, ev, true, totals);
-        return;
+        deliver(handlers_.fini_lwp, lwp, false, values);
+        // lwp_exit is for a thread that ended on its own while its process
+        // lived on: not one killed, not the exit_group() caller, and not the
+        // last thread when that one's exit ended the process.
+        const bool own = !(rec.flags & (PCTX_EXIT_ZAPPED | PCTX_EXIT_CALLER)) &&
+                         !(group_dead && !group_call);
+        if (own)
+            deliver(handlers_.lwp_exit, lwp, false, values);
     }
-    if (!erase_tid(proc.threads, rec.tid))
-        return; // never announced (exited before a capture listed it)
-    add(proc.finished, values);
-    deliver(handlers_.fini_lwp, lwp, false, values);
-    if (!(rec.flags & PCTX_EXIT_ZAPPED))
-        deliver(handlers_.lwp_exit, lwp, false, values);
+    if (group_dead) // exit names the thread that ended the process
+        proc.dying = ExitEvent{rec.pid, group_call && rec.child > 0 ? rec.child : rec.tid,
+                               rec.code, rec.time_ns};
+    finish_if_done(it);
+}
+
+void Dispatcher::finish_if_done(std::map<pid_t, Process>::iterator it)
+{
+    Process& proc = it->second;
+    if (!proc.dying || !proc.threads.empty())
+        return;
+    const ExitEvent ev = *proc.dying;
+    const CounterValues totals = proc.finished;
+    if (ev.pid == root_)
+        root_exit_ = ev;
+    procs_.erase(it);
+    forget_(ev.pid);
+    deliver(handlers_.exit, ev, true, totals);
 }
 
 void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t known_tid,
@@ -236,9 +247,10 @@ void Dispatcher::reconcile()
 {
     for (auto it = procs_.begin(); it != procs_.end();) {
         const pid_t pid = it->first;
-        if (::kill(pid, 0) != 0 && errno == ESRCH) {
+        if (::kill(pid, 0) != 0 && errno == ESRCH && !it->second.dying) {
             report("pid " + std::to_string(pid) +
                    " is gone, its exit lost with the records the kernel could not deliver");
+            forget_(pid);
             it = procs_.erase(it);
             continue;
         }
@@ -246,7 +258,8 @@ void Dispatcher::reconcile()
         tids.erase(std::remove_if(tids.begin(), tids.end(),
                                   [pid](pid_t tid) { return !thread_exists(pid, tid); }),
                    tids.end());
-        ++it;
+        // A dying process whose missing records were lost ends here.
+        finish_if_done(it++);
     }
 }
 

@@ -11,8 +11,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <array>
+#include <functional>
 #include <map>
 #include <unordered_map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,7 +34,12 @@ inline std::uint64_t thread_key(pid_t pid, pid_t tid)
 
 class Dispatcher {
 public:
-    explicit Dispatcher(const Handlers& handlers) : handlers_(handlers) {}
+    // forget(pid) is called once a process's last record has been handled,
+    // so its tracked-map entry can go.
+    Dispatcher(const Handlers& handlers, std::function<void(pid_t)> forget)
+        : handlers_(handlers), forget_(std::move(forget))
+    {
+    }
 
     // The counter values that belong to the event being delivered now: a
     // thread's for thread events, the process's for exec and exit. False
@@ -60,6 +67,9 @@ private:
         std::vector<pid_t> threads; // in the order they were seen
         bool awaiting_first_exec = false;
         CounterValues finished{}; // totals of its threads that ended, since the last exec
+        // Its last thread has exited, but records of threads that exited
+        // earlier are still to come (see pctx_tracked): exit waits for them.
+        std::optional<ExitEvent> dying;
     };
 
     // What counters_of() answers while one handler runs.
@@ -81,8 +91,11 @@ private:
     void fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t known_tid,
                   const CounterValues& known);
     void report(const std::string& message) const;
+    // Delivers exit and forgets the process once no thread record is owed.
+    void finish_if_done(std::map<pid_t, Process>::iterator it);
 
     const Handlers& handlers_;
+    std::function<void(pid_t)> forget_;
     std::map<pid_t, Process> procs_;
     pid_t root_ = 0;
     std::optional<ExitEvent> root_exit_;

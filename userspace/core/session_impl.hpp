@@ -35,7 +35,10 @@ public:
     std::vector<std::string> counter_names;
     std::unique_ptr<detail::LifecycleLoader> loader; // after perf: it counts with it
     std::unique_ptr<detail::Spawner> spawner;
-    detail::Dispatcher dispatcher{handlers};
+    detail::Dispatcher dispatcher{handlers, [this](pid_t pid) {
+                                      if (loader)
+                                          loader->untrack(pid);
+                                  }};
     detail::UniqueFd wake; // eventfd: terminate() from anywhere
     bool started = false;
     bool stop_requested = false;

@@ -57,46 +57,25 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
     if (std::string problem = check_btf(btf); !problem.empty())
         throw std::runtime_error(problem);
 
-    LIBBPF_OPTS(bpf_object_open_opts, open_opts);
-    if (btf != "/sys/kernel/btf/vmlinux")
-        open_opts.btf_custom_path = btf.c_str();
-    skel_.reset(lifecycle_bpf::open(&open_opts));
-    if (!skel_)
-        throw std::runtime_error(explain_bpf_failure(-errno, "open"));
-
-    struct stat ns {};
+    struct stat ns{};
     if (::stat("/proc/self/ns/pid", &ns) != 0)
         throw std::runtime_error("cannot read this process's pid namespace "
                                  "(/proc/self/ns/pid): is /proc mounted?");
-    skel_->rodata->ns_init = ns.st_ino == kInitPidNsIno;
-    skel_->rodata->ns_dev = ns.st_dev;
-    skel_->rodata->ns_ino = ns.st_ino;
 
-    bpf_map__set_max_entries(skel_->maps.records, static_cast<__u32>(config.ring_buffer_bytes));
-    bpf_map__set_max_entries(skel_->maps.tracked, config.max_processes);
-    if (config.counters) {
-        const auto ncpus = static_cast<__u32>(config.counters->possible_cpus());
-        skel_->rodata->ncounters = static_cast<__u32>(config.counters->size());
-        skel_->rodata->nr_cpus = ncpus;
-        __u32 time_mask = 0;
-        for (std::size_t k = 0; k < config.counters->size(); ++k) {
-            const perf_event_attr& a = config.counters->specs()[k].attr;
-            if (a.type == PERF_TYPE_SOFTWARE &&
-                (a.config == PERF_COUNT_SW_CPU_CLOCK || a.config == PERF_COUNT_SW_TASK_CLOCK))
-                time_mask |= 1U << k;
+    // fentry needs ftrace, which some kernels lack or lock down; without it
+    // only which thread called exit_group() is known less exactly. Learnt
+    // once per process, so later sessions load once.
+    static std::atomic<bool> fentry_refused{false};
+    skel_ = open_configured(config, btf, ns, !fentry_refused.load());
+    int err = lifecycle_bpf::load(skel_.get());
+    if (err != 0 && !fentry_refused.load()) {
+        skel_ = open_configured(config, btf, ns, false);
+        if (lifecycle_bpf::load(skel_.get()) == 0) {
+            err = 0;
+            fentry_refused = true;
         }
-        skel_->rodata->time_counters = time_mask;
-        bpf_map__set_max_entries(skel_->maps.counters,
-                                 static_cast<__u32>(config.counters->size()) * ncpus);
-        bpf_map__set_max_entries(skel_->maps.threads, config.max_threads);
-    } else {
-        // Without counters, sched_switch stays untouched.
-        bpf_program__set_autoload(skel_->progs.pctx_switch, false);
-        bpf_program__set_autoload(skel_->progs.pctx_seed, false);
-        bpf_map__set_max_entries(skel_->maps.threads, 1);
     }
-
-    if (int err = lifecycle_bpf::load(skel_.get()); err != 0)
+    if (err != 0)
         throw std::runtime_error(explain_bpf_failure(err, "load"));
     if (config.counters) {
         const PerfEventSet& set = *config.counters;
@@ -112,8 +91,8 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
             }
         counting_ = true;
     }
-    if (int err = lifecycle_bpf::attach(skel_.get()); err != 0)
-        throw std::runtime_error(explain_bpf_failure(err, "attach"));
+    if (int attach_err = lifecycle_bpf::attach(skel_.get()); attach_err != 0)
+        throw std::runtime_error(explain_bpf_failure(attach_err, "attach"));
 
     ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.records), &LifecycleLoader::on_record,
                                  this, nullptr));
@@ -126,12 +105,55 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
         --g_verbose_sessions; // libbpf only speaks at load and attach
 }
 
+SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& config,
+                                                             const std::string& btf,
+                                                             const struct stat& ns,
+                                                             bool group_exit_hook)
+{
+    LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+    if (btf != "/sys/kernel/btf/vmlinux")
+        open_opts.btf_custom_path = btf.c_str();
+    SkeletonPtr<lifecycle_bpf> skel(lifecycle_bpf::open(&open_opts));
+    if (!skel)
+        throw std::runtime_error(explain_bpf_failure(-errno, "open"));
+
+    skel->rodata->ns_init = ns.st_ino == kInitPidNsIno;
+    skel->rodata->ns_dev = ns.st_dev;
+    skel->rodata->ns_ino = ns.st_ino;
+
+    bpf_map__set_max_entries(skel->maps.records, static_cast<__u32>(config.ring_buffer_bytes));
+    bpf_map__set_max_entries(skel->maps.tracked, config.max_processes);
+    bpf_program__set_autoload(skel->progs.pctx_group_exit, group_exit_hook);
+    if (config.counters) {
+        const auto ncpus = static_cast<__u32>(config.counters->possible_cpus());
+        skel->rodata->ncounters = static_cast<__u32>(config.counters->size());
+        skel->rodata->nr_cpus = ncpus;
+        __u32 time_mask = 0;
+        for (std::size_t k = 0; k < config.counters->size(); ++k) {
+            const perf_event_attr& a = config.counters->specs()[k].attr;
+            if (a.type == PERF_TYPE_SOFTWARE &&
+                (a.config == PERF_COUNT_SW_CPU_CLOCK || a.config == PERF_COUNT_SW_TASK_CLOCK))
+                time_mask |= 1U << k;
+        }
+        skel->rodata->time_counters = time_mask;
+        bpf_map__set_max_entries(skel->maps.counters,
+                                 static_cast<__u32>(config.counters->size()) * ncpus);
+        bpf_map__set_max_entries(skel->maps.threads, config.max_threads);
+    } else {
+        // Without counters, sched_switch stays untouched.
+        bpf_program__set_autoload(skel->progs.pctx_switch, false);
+        bpf_program__set_autoload(skel->progs.pctx_seed, false);
+        bpf_map__set_max_entries(skel->maps.threads, 1);
+    }
+    return skel;
+}
+
 LifecycleLoader::~LifecycleLoader() = default;
 
 int LifecycleLoader::track(pid_t pid, std::uint32_t flags)
 {
     const auto key = static_cast<__u32>(pid);
-    pctx_tracked value{flags, 0};
+    pctx_tracked value{flags, 0, 0}; // BPF notes the start time on first sight
     if (bpf_map__update_elem(skel_->maps.tracked, &key, sizeof(key), &value, sizeof(value),
                              BPF_ANY) != 0)
         return errno;
