@@ -36,7 +36,9 @@ int main(int argc, char** argv)
         double tick_ms = 0;
         double batch_start = 0;
         std::uint64_t sum = 0;
-        session.handlers().init_lwp = [&](const pctx::LwpEvent&) { ++inits; };
+        session.handlers().init_lwp = [&](const pctx::LwpEvent&) {
+            ++inits;
+        };
         session.handlers().tick = [&](const pctx::LwpEvent& ev) {
             // One tick delivers a row per thread; time from its first row.
             if (rows % static_cast<unsigned>(std::atoi(threads.c_str())) == 0)
@@ -53,7 +55,8 @@ int main(int argc, char** argv)
         const double total = thread_cpu_ms() - before;
         std::printf("threads %s, ticks %u (requested %u), tracer CPU %.1f ms in all\n",
                     threads.c_str(), seen_ticks, ticks, total);
-        std::printf("per tick: %.3f ms of tracer CPU, batched read included (handlers: %.3f ms)\n",
+        std::printf("per tick: %.3f ms of tracer CPU, batched read included (handlers: "
+                    "%.3f ms)\n",
                     total / ticks, seen_ticks ? tick_ms / seen_ticks : 0.0);
         (void)sum;
         (void)inits;

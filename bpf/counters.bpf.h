@@ -8,7 +8,7 @@
 #ifndef PCTX_COUNTERS_BPF_H
 #define PCTX_COUNTERS_BPF_H
 
-#define E2BIG 7 /* errno values are not in BTF */
+#define E2BIG 7			/* errno values are not in BTF */
 #define PCTX_TICK_NS 4000000ULL /* one scheduler tick at HZ=250 */
 
 const volatile __u32 ncounters = 0;
@@ -202,7 +202,7 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 
 		if (since_in > accounted)
 			rt += since_in - accounted < PCTX_TICK_NS ? since_in - accounted
-								   : PCTX_TICK_NS;
+								  : PCTX_TICK_NS;
 	}
 	switch_out(t, &r, rt, t->on_cpu);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)

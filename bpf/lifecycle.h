@@ -33,12 +33,13 @@ enum pctx_record_type {
 #define PCTX_EXIT_GROUP_DEAD (1U << 0) /* last thread: the process is gone */
 #define PCTX_EXIT_ZAPPED (1U << 1)     /* killed by exit_group, a fatal signal or an exec */
 #define PCTX_EXIT_CALLER (1U << 6)     /* the thread that called exit_group() */
-#define PCTX_EXIT_GROUP_CALL (1U << 7) /* the process is ending by exit_group(); child:
-					* the caller's tid */
-#define PCTX_EXEC_UNTRACKED (1U << 2)  /* stop-at-exec: the process is no longer tracked */
-#define PCTX_EXEC_TRUNCATED (1U << 3)  /* argv was longer than PCTX_ARGS_MAX */
-#define PCTX_FORK_UNTRACKED (1U << 4)  /* tracked map full: the child is not followed */
-#define PCTX_EXEC_FIRST (1U << 5)      /* the spawned command's own exec */
+#define PCTX_EXIT_GROUP_CALL                                                                       \
+	(1U << 7)		      /* the process is ending by exit_group(); child:             \
+				       * the caller's tid */
+#define PCTX_EXEC_UNTRACKED (1U << 2) /* stop-at-exec: the process is no longer tracked */
+#define PCTX_EXEC_TRUNCATED (1U << 3) /* argv was longer than PCTX_ARGS_MAX */
+#define PCTX_FORK_UNTRACKED (1U << 4) /* tracked map full: the child is not followed */
+#define PCTX_EXEC_FIRST (1U << 5)     /* the spawned command's own exec */
 
 /*
  * Wakeup batching. A record wakes the consumer only if none did in the last
@@ -100,25 +101,25 @@ struct pctx_exec_record {
  */
 struct pctx_thread {
 	__u32 seq;
-	__u32 cpu;    /* the CPU it runs on, when on_cpu */
+	__u32 cpu; /* the CPU it runs on, when on_cpu */
 	__u32 on_cpu;
-	__s32 pid;    /* loader's view */
+	__s32 pid; /* loader's view */
 	__s32 tid;
 	__u32 reserved;
 	__u64 total[PCTX_MAX_COUNTERS];
 	__u64 start[PCTX_MAX_COUNTERS];
 	__u64 start_enabled[PCTX_MAX_COUNTERS];
 	__u64 start_running[PCTX_MAX_COUNTERS];
-	__u64 rt_in;       /* se.sum_exec_runtime at the last switch-in seen */
-	__u64 rt_last_out; /* ... at the last switch-out seen (or start) */
-	__u64 rt_observed; /* runtime of the slices seen in full */
-	__u64 ktime_in;    /* bpf_ktime_get_ns() at the last switch-in seen */
+	__u64 rt_in;	     /* se.sum_exec_runtime at the last switch-in seen */
+	__u64 rt_last_out;   /* ... at the last switch-out seen (or start) */
+	__u64 rt_observed;   /* runtime of the slices seen in full */
+	__u64 ktime_in;	     /* bpf_ktime_get_ns() at the last switch-in seen */
 	__u64 exec_start_in; /* se.exec_start then */
 };
 
 /* Per-CPU counters of what BPF could not do; userspace sums and reports them. */
 struct pctx_stats {
-	__u64 lost_records; /* ring buffer full */
+	__u64 lost_records;  /* ring buffer full */
 	__u64 track_failed;  /* tracked map full: a child not followed */
 	__u64 thread_failed; /* threads map full: a thread not counted */
 };

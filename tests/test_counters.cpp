@@ -227,15 +227,14 @@ int c_fini(pctx_t* p, pid_t pid, id_t tid, void*)
 TEST_CASE("C: pctx_set_counters and pctx_read_counters", "[bpf][counters][capi]")
 {
     char* argv[] = {const_cast<char*>("/bin/sh"), const_cast<char*>("-c"),
-                    const_cast<char*>("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"),
-                    nullptr};
+                    const_cast<char*>("i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"), nullptr};
     pctx_t* p = pctx_create(argv[0], argv, nullptr, 0, nullptr);
     REQUIRE(p);
     REQUIRE(pctx_set_counters(p, "cpu-clock,page-faults") == 0);
-    pctx_set_events(p, PCTX_FINI_LWP_EVENT, c_fini, PCTX_SYSC_EXEC_EVENT,
-                    static_cast<pctx_sysc_execfn_t*>(
-                        [](pctx_t*, pid_t, id_t, char*, void*) { return 0; }),
-                    PCTX_NULL_EVENT);
+    pctx_set_events(
+        p, PCTX_FINI_LWP_EVENT, c_fini, PCTX_SYSC_EXEC_EVENT,
+        static_cast<pctx_sysc_execfn_t*>([](pctx_t*, pid_t, id_t, char*, void*) { return 0; }),
+        PCTX_NULL_EVENT);
     CHECK(pctx_run(p, 0, 0, nullptr) == 0);
     CHECK(g_fini_n == 2);
     CHECK(g_fini_cpu > 1'000'000); // the loop takes milliseconds at least

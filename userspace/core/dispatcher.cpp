@@ -29,7 +29,7 @@ bool contains(const std::vector<pid_t>& tids, pid_t tid)
 
 bool thread_exists(pid_t pid, pid_t tid)
 {
-    struct stat st{};
+    struct stat st {};
     const std::string path = "/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid);
     return ::stat(path.c_str(), &st) == 0;
 }
@@ -50,7 +50,8 @@ CounterValues record_values(const pctx_record& rec)
 } // namespace
 
 template <typename Fn, typename Ev>
-void Dispatcher::deliver(const Fn& fn, const Ev& ev, bool whole_process, const CounterValues& values)
+void Dispatcher::deliver(const Fn& fn, const Ev& ev, bool whole_process,
+                         const CounterValues& values)
 {
     if (!fn)
         return;
@@ -71,7 +72,10 @@ bool Dispatcher::counters_of(pid_t pid, pid_t tid, CounterValues& out) const
     return true;
 }
 
-void Dispatcher::add_spawned(pid_t pid) { procs_[pid].awaiting_first_exec = true; }
+void Dispatcher::add_spawned(pid_t pid)
+{
+    procs_[pid].awaiting_first_exec = true;
+}
 
 void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids, std::uint64_t now_ns)
 {
@@ -194,14 +198,14 @@ void Dispatcher::on_exit(const pctx_record& rec)
         // lwp_exit is for a thread that ended on its own while its process
         // lived on: not one killed, not the exit_group() caller, and not the
         // last thread when that one's exit ended the process.
-        const bool own = !(rec.flags & (PCTX_EXIT_ZAPPED | PCTX_EXIT_CALLER)) &&
-                         !(group_dead && !group_call);
+        const bool own =
+            !(rec.flags & (PCTX_EXIT_ZAPPED | PCTX_EXIT_CALLER)) && !(group_dead && !group_call);
         if (own)
             deliver(handlers_.lwp_exit, lwp, false, values);
     }
     if (group_dead) // exit names the thread that ended the process
-        proc.dying = ExitEvent{rec.pid, group_call && rec.child > 0 ? rec.child : rec.tid,
-                               rec.code, rec.time_ns};
+        proc.dying = ExitEvent{rec.pid, group_call && rec.child > 0 ? rec.child : rec.tid, rec.code,
+                               rec.time_ns};
     finish_if_done(it);
 }
 

@@ -24,7 +24,10 @@ std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, s
 
 } // namespace
 
-std::vector<EventInfo> list_events() { return detail::known_events(); }
+std::vector<EventInfo> list_events()
+{
+    return detail::known_events();
+}
 
 void Session::set_counters(const std::string& spec)
 {
@@ -53,7 +56,10 @@ void Session::set_counters(const std::string& spec)
         s.counter_names.push_back(c.name);
 }
 
-const std::vector<std::string>& Session::counter_names() const { return impl_->counter_names; }
+const std::vector<std::string>& Session::counter_names() const
+{
+    return impl_->counter_names;
+}
 
 std::vector<CounterValue> Session::read_counters(pid_t pid, pid_t tid) const
 {

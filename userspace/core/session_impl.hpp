@@ -30,7 +30,7 @@ public:
     pid_t target;
     std::vector<pid_t> extra_targets; // more captured processes, beyond target
     bool spawned;
-    std::string program; // spawned: argv[0] as given, for messages
+    std::string program;                        // spawned: argv[0] as given, for messages
     std::unique_ptr<detail::PerfEventSet> perf; // requested counters, or none
     std::vector<std::string> counter_names;
     std::unique_ptr<detail::LifecycleLoader> loader; // after perf: it counts with it

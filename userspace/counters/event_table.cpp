@@ -88,9 +88,8 @@ CounterSpec parse_one(const std::string& requested)
         }
     }
     if (!found)
-        throw std::invalid_argument("unknown event '" + requested +
-                                    "'; events countable here: " + available_event_names() +
-                                    ", or raw rNNNN (see pctx-bpf list)");
+        throw std::invalid_argument("unknown event '" + requested + "'; events countable here: " +
+                                    available_event_names() + ", or raw rNNNN (see pctx-bpf list)");
     if (!mods.empty()) {
         bool user = false, kernel = false;
         for (char m : mods) {
@@ -123,10 +122,10 @@ int try_open(const perf_event_attr& attr)
 
 bool has_hardware_pmu()
 {
-    struct stat st{};
-    for (const char* dev : {"/sys/bus/event_source/devices/cpu",
-                            "/sys/bus/event_source/devices/cpu_core",
-                            "/sys/bus/event_source/devices/armv8_pmuv3_0"})
+    struct stat st {};
+    for (const char* dev :
+         {"/sys/bus/event_source/devices/cpu", "/sys/bus/event_source/devices/cpu_core",
+          "/sys/bus/event_source/devices/armv8_pmuv3_0"})
         if (::stat(dev, &st) == 0)
             return true;
     return false;
@@ -140,8 +139,8 @@ std::vector<CounterSpec> parse_counter_spec(const std::string& spec)
     std::size_t start = 0;
     while (start <= spec.size()) {
         const auto comma = spec.find(',', start);
-        const std::string name =
-            trim(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        const std::string name = trim(
+            spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (name.empty())
             throw std::invalid_argument("empty event name in '" + spec + "'");
         out.push_back(parse_one(name));
@@ -151,8 +150,7 @@ std::vector<CounterSpec> parse_counter_spec(const std::string& spec)
     }
     if (out.size() > PCTX_MAX_COUNTERS)
         throw std::invalid_argument("too many counters (" + std::to_string(out.size()) +
-                                    "): at most " + std::to_string(PCTX_MAX_COUNTERS) +
-                                    " at once");
+                                    "): at most " + std::to_string(PCTX_MAX_COUNTERS) + " at once");
     return out;
 }
 

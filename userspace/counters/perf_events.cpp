@@ -21,8 +21,8 @@ std::vector<int> online_cpus()
     std::size_t pos = 0;
     while (pos < list.size()) {
         const auto comma = list.find(',', pos);
-        const std::string part = list.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                             : comma - pos);
+        const std::string part =
+            list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         const auto dash = part.find('-');
         const int lo = std::stoi(part.substr(0, dash));
         const int hi = dash == std::string::npos ? lo : std::stoi(part.substr(dash + 1));

@@ -57,7 +57,7 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
     if (std::string problem = check_btf(btf); !problem.empty())
         throw std::runtime_error(problem);
 
-    struct stat ns{};
+    struct stat ns {};
     if (::stat("/proc/self/ns/pid", &ns) != 0)
         throw std::runtime_error("cannot read this process's pid namespace "
                                  "(/proc/self/ns/pid): is /proc mounted?");
@@ -82,9 +82,9 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
         for (std::size_t k = 0; k < set.size(); ++k)
             for (int cpu = 0; cpu < set.possible_cpus(); ++cpu) {
                 const int fd = set.fd(k, cpu);
-                const auto key = static_cast<__u32>(k * static_cast<std::size_t>(
-                                                            set.possible_cpus()) +
-                                                    static_cast<std::size_t>(cpu));
+                const auto key =
+                    static_cast<__u32>(k * static_cast<std::size_t>(set.possible_cpus()) +
+                                       static_cast<std::size_t>(cpu));
                 if (fd >= 0 && bpf_map__update_elem(skel_->maps.counters, &key, sizeof(key), &fd,
                                                     sizeof(fd), BPF_ANY) != 0)
                     throw std::runtime_error(explain_bpf_failure(-errno, "set up the counters of"));
@@ -106,9 +106,9 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
 }
 
 SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& config,
-                                                             const std::string& btf,
-                                                             const struct stat& ns,
-                                                             bool group_exit_hook)
+                                                            const std::string& btf,
+                                                            const struct stat& ns,
+                                                            bool group_exit_hook)
 {
     LIBBPF_OPTS(bpf_object_open_opts, open_opts);
     if (btf != "/sys/kernel/btf/vmlinux")
@@ -183,7 +183,10 @@ int LifecycleLoader::seed_threads(pid_t pid)
 
 namespace {
 
-bool consistent(const pctx_thread& t) { return (t.seq & 1U) == 0; }
+bool consistent(const pctx_thread& t)
+{
+    return (t.seq & 1U) == 0;
+}
 
 } // namespace
 

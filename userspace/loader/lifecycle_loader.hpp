@@ -19,7 +19,8 @@
 
 struct lifecycle_bpf;
 
-static_assert(std::is_trivially_copyable_v<pctx_record> && sizeof(pctx_record) == 40 + 8 * PCTX_MAX_COUNTERS,
+static_assert(std::is_trivially_copyable_v<pctx_record> &&
+                  sizeof(pctx_record) == 40 + 8 * PCTX_MAX_COUNTERS,
               "pctx_record is shared with BPF: its layout must not change by accident");
 static_assert(sizeof(pctx_tracked) == 16 && sizeof(pctx_stats) == 24);
 static_assert(std::is_trivially_copyable_v<pctx_thread>);
@@ -74,8 +75,8 @@ public:
 private:
     static int on_record(void* ctx, void* data, std::size_t size);
     static SkeletonPtr<lifecycle_bpf> open_configured(const LoaderConfig& config,
-                                                      const std::string& btf,
-                                                      const struct stat& ns, bool group_exit_hook);
+                                                      const std::string& btf, const struct stat& ns,
+                                                      bool group_exit_hook);
 
     SkeletonPtr<lifecycle_bpf> skel_;
     RingBufferPtr ring_;
