@@ -91,16 +91,16 @@ struct Handlers {
 
 // One counter's value for one thread (or process), by the name it was asked by.
 struct CounterValue {
-    std::string name;       // as requested: "cpu-clock", "instructions:u", "r01c2"
+    std::string name;        // as requested: "cpu-clock", "instructions:u", "r01c2"
     std::uint64_t value = 0; // scaled to the full time enabled when the PMU multiplexed
 };
 
 // A perf event pctx-bpf knows by name, and whether this machine can count it.
 struct EventInfo {
-    std::string name;        // perf's name: "cycles", "page-faults", ...
-    std::string kind;        // "software" or "hardware"
-    bool available = false;  // perf_event_open accepts it here
-    std::string reason;      // why not, when !available
+    std::string name;       // perf's name: "cycles", "page-faults", ...
+    std::string kind;       // "software" or "hardware"
+    bool available = false; // perf_event_open accepts it here
+    std::string reason;     // why not, when !available
 };
 
 struct Options {

@@ -1,8 +1,12 @@
 #include "cli/run_command.hpp"
 
+#include "cli/counter_tracker.hpp"
+#include "cli/event_rows.hpp"
+#include "cli/output/sink.hpp"
+#include "cli/signals.hpp"
+#include "cli/summary.hpp"
 #include "pctx/pctx.hpp"
 
-#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -14,40 +18,6 @@
 
 namespace pctx::cli {
 namespace {
-
-// The session a SIGINT or SIGTERM ends; terminate() is async-signal-safe.
-Session* g_session = nullptr;
-
-void on_terminal_signal(int)
-{
-    if (g_session)
-        g_session->terminate();
-}
-
-class SignalScope {
-public:
-    explicit SignalScope(Session& s)
-    {
-        g_session = &s;
-        struct sigaction sa {};
-        sa.sa_handler = on_terminal_signal;
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGINT, &sa, &old_int_);
-        ::sigaction(SIGTERM, &sa, &old_term_);
-    }
-    ~SignalScope()
-    {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-        g_session = nullptr;
-    }
-    SignalScope(const SignalScope&) = delete;
-    SignalScope& operator=(const SignalScope&) = delete;
-
-private:
-    struct sigaction old_int_ {};
-    struct sigaction old_term_ {};
-};
 
 struct FileCloser {
     void operator()(std::FILE* f) const noexcept
@@ -65,125 +35,141 @@ std::uint64_t now_ns()
            static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-void install_rows(Session& session, Writer& out)
+Session start(const RunConfig& config)
 {
-    Handlers& h = session.handlers();
-    auto lwp = [&out](const char* name) {
-        return [&out, name](const LwpEvent& ev) {
-            Row r;
-            r.event = name;
-            r.pid = ev.pid;
-            r.tid = ev.tid;
-            r.time_ns = ev.time_ns;
-            out.write(r);
-        };
-    };
-    h.init_lwp = lwp("init_lwp");
-    h.fini_lwp = lwp("fini_lwp");
-    h.lwp_create = lwp("lwp_create");
-    h.lwp_exit = lwp("lwp_exit");
-    h.fork = [&out](const ForkEvent& ev) {
-        Row r;
-        r.event = "fork";
-        r.pid = ev.pid;
-        r.tid = ev.tid;
-        r.time_ns = ev.time_ns;
-        r.child_pid = ev.child_pid;
-        out.write(r);
-    };
-    h.exec = [&out](const ExecEvent& ev) {
-        Row r;
-        r.event = "exec";
-        r.pid = ev.pid;
-        r.tid = ev.tid;
-        r.time_ns = ev.time_ns;
-        r.args = ev.argv;
-        out.write(r);
-    };
-    h.exit = [&out](const ExitEvent& ev) {
-        Row r;
-        r.event = "exit";
-        r.pid = ev.pid;
-        r.tid = ev.tid;
-        r.time_ns = ev.time_ns;
-        r.status = ev.shell_status();
-        r.signal = ev.signal();
-        out.write(r);
-    };
-    h.lost = [&out](const LostEvent& ev) {
-        Row r;
-        r.event = "lost";
-        r.time_ns = ev.time_ns;
-        r.count = ev.count;
-        out.write(r);
-    };
-    h.diagnostic = [](const std::string&, const std::string& msg) {
-        std::fprintf(stderr, "pctx-bpf: %s\n", msg.c_str());
-    };
+    Options options;
+    options.follow_forks = config.follow_forks;
+    options.stop_at_exec = config.stop_at_exec;
+    options.verbose = config.debug;
+    if (!config.command.empty())
+        return Session::spawn(config.command, options);
+    if (config.pids.size() == 1)
+        return Session::attach(config.pids.front(), options);
+    return Session::attach(config.pids, options);
+}
+
+WriterConfig writer_config(const RunConfig& config)
+{
+    WriterConfig wc;
+    wc.format = config.format;
+    wc.show_pid = config.follow_forks || config.pids.size() > 1;
+    wc.show_lwp_rows = config.show_lwp_rows;
+    wc.header = config.header;
+    wc.start_ns = now_ns();
+    wc.tick_counter = config.counters.tick;
+    wc.counters = config.counters.all();
+    wc.counter_columns = config.counters.set_union();
+    return wc;
+}
+
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+// stdout or -o's file, line-buffered unless a regular file; null after an error.
+File open_output(const RunConfig& config)
+{
+    File file(stdout);
+    if (!config.output_path.empty()) {
+        file.reset(std::fopen(config.output_path.c_str(), "w"));
+        if (!file) {
+            std::fprintf(stderr, "pctx-bpf: cannot write '%s': %s\n", config.output_path.c_str(),
+                         std::strerror(errno));
+            return file;
+        }
+    }
+    // Rows stream to pipes and terminals as they happen; files get full buffers.
+    struct stat st {};
+    if (::fstat(::fileno(file.get()), &st) != 0 || !S_ISREG(st.st_mode))
+        std::setvbuf(file.get(), nullptr, _IOLBF, 0);
+    return file;
+}
+
+// The session with its counters asked for; nothing after an error (reported).
+std::optional<Session> start_session(const RunConfig& config)
+{
+    std::optional<Session> session;
+    try {
+        session.emplace(start(config));
+        if (!config.counters.empty()) {
+            std::string spec;
+            for (const auto& name : config.counters.all())
+                spec += (spec.empty() ? "" : ",") + name;
+            session->set_counters(spec);
+        }
+    } catch (const Error& e) {
+        std::fprintf(stderr, "pctx-bpf: %s\n", e.what());
+        session.reset();
+    }
+    return session;
 }
 
 } // namespace
 
 int run_command(const RunConfig& config)
 {
-    std::unique_ptr<std::FILE, FileCloser> out(stdout);
-    if (!config.output_path.empty()) {
-        out.reset(std::fopen(config.output_path.c_str(), "w"));
-        if (!out) {
-            std::fprintf(stderr, "pctx-bpf: cannot write '%s': %s\n", config.output_path.c_str(),
-                         std::strerror(errno));
-            return 1;
-        }
-    }
+    const File file = open_output(config);
+    if (!file)
+        return 1;
+    catch_sigpipe();
+    std::optional<Session> session = start_session(config);
+    if (!session)
+        return 1;
+    // From here on SIGINT and SIGTERM end the run with the output whole.
+    SignalScope signals(*session);
 
-    // Rows stream to pipes and terminals as they happen; files get full buffers.
-    struct stat st {};
-    if (::fstat(::fileno(out.get()), &st) != 0 || !S_ISREG(st.st_mode))
-        std::setvbuf(out.get(), nullptr, _IOLBF, 0);
+    Sink sink(file.get());
+    const auto writer = make_writer(writer_config(config), sink);
+    CounterTracker counters(
+        config.counters,
+        [&session](pid_t pid, pid_t tid) { return session->read_counters(pid, tid); },
+        [](const std::string& msg) { std::fprintf(stderr, "pctx-bpf: %s\n", msg.c_str()); });
+    Summary summary(counters.names(), config.stop_at_exec);
+    EventRows rows(counters, summary, [&](const Row& row) {
+        writer->write(row);
+        summary.record(row);
+        if (sink.failed())
+            session->stop();
+    });
+    rows.install(*session);
 
-    Options options;
-    options.follow_forks = config.follow_forks;
-    options.stop_at_exec = config.stop_at_exec;
-    options.verbose = config.debug;
-
-    std::optional<Session> session;
+    RunResult result = RunResult::Finished;
     try {
-        session.emplace(config.command.empty() ? Session::attach(config.pid, options)
-                                               : Session::spawn(config.command, options));
+        result = session->run(config.interval, config.nsamples);
     } catch (const Error& e) {
+        writer->finish();
         std::fprintf(stderr, "pctx-bpf: %s\n", e.what());
         return 1;
     }
-
-    WriterConfig wc;
-    wc.format = config.format;
-    wc.show_pid = true;
-    wc.show_lwp_rows = config.show_lwp_rows;
-    wc.start_ns = now_ns();
-    const auto writer = make_writer(wc, out.get());
-    install_rows(*session, *writer);
-
-    RunResult result = RunResult::Finished;
-    {
-        SignalScope signals(*session);
-        try {
-            result = session->run();
-        } catch (const Error& e) {
-            writer->finish();
-            std::fprintf(stderr, "pctx-bpf: %s\n", e.what());
-            return 1;
-        }
-    }
     writer->finish();
 
+    Summary::Ending ending;
+    ending.end_ns = now_ns();
+    ending.lost = session->lost_events();
+    const bool spawned = session->spawned();
+    const std::optional<ExitEvent> target_exit = session->target_exit();
+    ending.unfinished = spawned ? "killed" : "left running";
+    ending.live_totals = [&counters](pid_t pid) {
+        return counters.process_totals(pid);
+    };
+    // A spawned tree dies here; a captured process runs on.
+    session->release();
+    if (!config.quiet)
+        summary.print(stderr, ending);
+
+    if (sink.failed()) {
+        if (sink.error() != EPIPE)
+            std::fprintf(stderr, "pctx-bpf: cannot write the output: %s\n",
+                         std::strerror(sink.error()));
+        return 1;
+    }
     if (result == RunResult::ControlLost)
         return 1;
-    if (session->spawned()) {
-        if (const auto ex = session->target_exit())
-            return ex->shell_status();
-        return 128 + SIGTERM; // ended by a signal to us: the command was killed
-    }
-    return 0;
+    if (!spawned)
+        return 0;
+    if (target_exit)
+        return target_exit->shell_status();
+    if (signals.received() != 0)
+        return 128 + signals.received();
+    return 0; // -N samples taken, or the command released at a later exec
 }
 
 } // namespace pctx::cli

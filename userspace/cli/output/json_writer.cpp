@@ -1,4 +1,4 @@
-// JSON lines: one object per event, the schema the README documents.
+// JSON lines: one object per event, the schema the man page documents.
 #include "cli/output/writer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,9 +8,17 @@
 namespace pctx::cli {
 namespace {
 
+nlohmann::json object_of(const std::vector<CounterValue>& values)
+{
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& v : values)
+        j[v.name] = v.value;
+    return j;
+}
+
 class JsonWriter final : public Writer {
 public:
-    explicit JsonWriter(std::FILE* out) : out_(out) {}
+    explicit JsonWriter(Sink& out) : out_(out) {}
 
     void write(const Row& row) override
     {
@@ -23,27 +31,35 @@ public:
             j["child_pid"] = *row.child_pid;
         if (row.args)
             j["args"] = *row.args;
+        if (row.args_truncated)
+            j["args_truncated"] = true;
         if (row.status)
             j["status"] = *row.status;
         if (row.signal)
             j["signal"] = *row.signal;
         if (row.count)
             j["count"] = *row.count;
+        if (row.set)
+            j["set"] = *row.set;
+        if (!row.counters.empty())
+            j["counters"] = object_of(row.counters);
+        if (row.event == "tick" && !row.deltas.empty())
+            j["deltas"] = object_of(row.deltas);
         // Invalid UTF-8 in a command line must not abort the run.
-        const std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        std::fwrite(line.data(), 1, line.size(), out_);
-        std::fputc('\n', out_);
+        std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        line += '\n';
+        out_.write(line);
     }
 
-    void finish() override { std::fflush(out_); }
+    void finish() override { out_.flush(); }
 
 private:
-    std::FILE* out_;
+    Sink& out_;
 };
 
 } // namespace
 
-std::unique_ptr<Writer> make_json_writer(std::FILE* out)
+std::unique_ptr<Writer> make_json_writer(Sink& out)
 {
     return std::make_unique<JsonWriter>(out);
 }

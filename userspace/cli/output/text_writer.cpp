@@ -1,61 +1,139 @@
-// cputrack's layout: time, pid, lwp, event, then what the event carries.
+// cputrack's layout: time [pid] lwp event [tick] counter..., numbers right-
+// aligned under a header, and what an event carries after a '#'. Tick rows
+// show each counter's change since the thread's previous sample; the other
+// rows with counters show totals.
 #include "cli/output/writer.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 
 namespace pctx::cli {
 namespace {
 
+constexpr int kCounterWidth = 12;
+
+template <typename... Args> void append(std::string& s, const char* format, Args... args)
+{
+    char buf[256];
+    const int n = std::snprintf(buf, sizeof(buf), format, args...);
+    if (n > 0)
+        s.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
+}
+
+int width_of(const std::string& name)
+{
+    return std::max(kCounterWidth, static_cast<int>(name.size()));
+}
+
+const CounterValue* find(const std::vector<CounterValue>& values, const std::string& name)
+{
+    for (const auto& v : values)
+        if (v.name == name)
+            return &v;
+    return nullptr;
+}
+
+std::string joined(const std::vector<std::string>& args)
+{
+    std::string line;
+    for (const auto& a : args)
+        line += (line.empty() ? "" : " ") + a;
+    return line;
+}
+
 class TextWriter final : public Writer {
 public:
-    TextWriter(const WriterConfig& config, std::FILE* out) : config_(config), out_(out)
+    TextWriter(WriterConfig config, Sink& out) : config_(std::move(config)), out_(out)
     {
+        if (config_.tick_counter)
+            columns_.push_back(*config_.tick_counter);
+        columns_.insert(columns_.end(), config_.counter_columns.begin(),
+                        config_.counter_columns.end());
+        if (!config_.header)
+            return;
+        std::string line;
+        append(line, "%9s", "time");
         if (config_.show_pid)
-            std::fprintf(out_, "%9s %7s %7s %10s\n", "time", "pid", "lwp", "event");
-        else
-            std::fprintf(out_, "%9s %7s %10s\n", "time", "lwp", "event");
+            append(line, " %7s", "pid");
+        append(line, " %7s %10s", "lwp", "event");
+        for (const auto& name : columns_)
+            append(line, " %*s", width_of(name), name.c_str());
+        emit(line);
     }
 
     void write(const Row& row) override
     {
         if (!config_.show_lwp_rows && (row.event == "init_lwp" || row.event == "fini_lwp"))
             return;
+        std::string line = time_of(row);
+        if (config_.show_pid)
+            append(line, " %7d", row.pid);
+        append(line, " %7d %10s", row.tid, row.event.c_str());
+        const auto& values = row.event == "tick" ? row.deltas : row.counters;
+        for (const auto& name : columns_) {
+            const CounterValue* v = find(values, name);
+            if (v)
+                append(line, " %*llu", width_of(name), static_cast<unsigned long long>(v->value));
+            else
+                line.append(static_cast<std::size_t>(width_of(name)) + 1, ' ');
+        }
+
+        std::string note;
+        if (row.child_pid)
+            note = std::to_string(*row.child_pid);
+        if (row.args)
+            note = "'" + joined(*row.args) + (row.args_truncated ? " ...'" : "'");
+        if (row.status)
+            note = row.signal && *row.signal != 0
+                       ? "killed by signal " + std::to_string(*row.signal)
+                       : "status " + std::to_string(*row.status);
+        if (row.count)
+            note = std::to_string(*row.count) + " events lost";
+        if (row.set)
+            note = "set " + std::to_string(*row.set);
+
+        // An exec with counters: the old image's totals, then the new command
+        // on a row of its own, as cputrack prints it.
+        if (row.args && !row.counters.empty()) {
+            emit(line);
+            line = time_of(row);
+            line.append(static_cast<std::size_t>(config_.show_pid ? 8 : 0) + 19, ' ');
+        }
+        if (!note.empty())
+            line += "  # " + note;
+        emit(line);
+    }
+
+    void finish() override { out_.flush(); }
+
+private:
+    std::string time_of(const Row& row) const
+    {
         const double secs = row.time_ns >= config_.start_ns
                                 ? static_cast<double>(row.time_ns - config_.start_ns) / 1e9
                                 : 0.0;
-        if (config_.show_pid)
-            std::fprintf(out_, "%9.3f %7d %7d %10s", secs, row.pid, row.tid, row.event.c_str());
-        else
-            std::fprintf(out_, "%9.3f %7d %10s", secs, row.tid, row.event.c_str());
-        if (row.child_pid)
-            std::fprintf(out_, "  # %d", *row.child_pid);
-        if (row.args) {
-            std::string line;
-            for (const auto& a : *row.args)
-                line += (line.empty() ? "" : " ") + a;
-            std::fprintf(out_, "  # '%s'", line.c_str());
-        }
-        if (row.status) {
-            if (row.signal && *row.signal != 0)
-                std::fprintf(out_, "  # killed by signal %d", *row.signal);
-            else
-                std::fprintf(out_, "  # status %d", *row.status);
-        }
-        if (row.count)
-            std::fprintf(out_, "  # %llu events lost", static_cast<unsigned long long>(*row.count));
-        std::fputc('\n', out_);
+        std::string s;
+        append(s, "%9.3f", secs);
+        return s;
     }
 
-    void finish() override { std::fflush(out_); }
+    void emit(std::string& line)
+    {
+        while (!line.empty() && line.back() == ' ')
+            line.pop_back();
+        line += '\n';
+        out_.write(line);
+    }
 
-private:
     WriterConfig config_;
-    std::FILE* out_;
+    Sink& out_;
+    std::vector<std::string> columns_;
 };
 
 } // namespace
 
-std::unique_ptr<Writer> make_text_writer(const WriterConfig& config, std::FILE* out)
+std::unique_ptr<Writer> make_text_writer(const WriterConfig& config, Sink& out)
 {
     return std::make_unique<TextWriter>(config, out);
 }

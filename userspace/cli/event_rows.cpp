@@ -1,0 +1,83 @@
+#include "cli/event_rows.hpp"
+
+#include <cstdio>
+
+namespace pctx::cli {
+
+Row EventRows::row(const char* event, pid_t pid, pid_t tid, std::uint64_t time_ns)
+{
+    Row r;
+    r.event = event;
+    r.pid = pid;
+    r.tid = tid;
+    r.time_ns = time_ns;
+    if (pid > 0)
+        r.command = names_.of(pid);
+    return r;
+}
+
+void EventRows::install(Session& session)
+{
+    Handlers& h = session.handlers();
+    h.init_lwp = [this](const LwpEvent& ev) {
+        Row r = row("init_lwp", ev.pid, ev.tid, ev.time_ns);
+        r.counters = counters_.thread_started(ev.pid, ev.tid);
+        emit_(r);
+    };
+    h.fini_lwp = [this](const LwpEvent& ev) {
+        Row r = row("fini_lwp", ev.pid, ev.tid, ev.time_ns);
+        r.counters = counters_.thread_finished(ev.pid, ev.tid);
+        emit_(r);
+    };
+    h.lwp_create = [this](const LwpEvent& ev) {
+        emit_(row("lwp_create", ev.pid, ev.tid, ev.time_ns));
+    };
+    h.lwp_exit = [this](const LwpEvent& ev) {
+        Row r = row("lwp_exit", ev.pid, ev.tid, ev.time_ns);
+        r.counters = counters_.thread_totals(ev.pid, ev.tid);
+        emit_(r);
+    };
+    h.tick = [this](const LwpEvent& ev) {
+        Row r = row("tick", ev.pid, ev.tid, ev.time_ns);
+        CounterTracker::Sample s = counters_.tick(ev.pid, ev.tid, ev.time_ns);
+        r.set = s.set;
+        r.counters = std::move(s.totals);
+        r.deltas = std::move(s.deltas);
+        emit_(r);
+    };
+    h.fork = [this](const ForkEvent& ev) {
+        names_.fork(ev.pid, ev.child_pid);
+        Row r = row("fork", ev.pid, ev.tid, ev.time_ns);
+        r.child_pid = ev.child_pid;
+        emit_(r);
+    };
+    h.exec = [this](const ExecEvent& ev) {
+        // The old image's totals; the new image's counters start from zero.
+        std::vector<CounterValue> old_totals = counters_.exec_totals(ev.pid, ev.tid);
+        names_.exec(ev.pid, ev.argv);
+        Row r = row("exec", ev.pid, ev.tid, ev.time_ns);
+        r.args = ev.argv;
+        r.args_truncated = ev.truncated;
+        r.counters = std::move(old_totals);
+        emit_(r);
+    };
+    h.exit = [this](const ExitEvent& ev) {
+        Row r = row("exit", ev.pid, ev.tid, ev.time_ns);
+        r.status = ev.shell_status();
+        r.signal = ev.signal();
+        r.counters = counters_.process_exit(ev.pid, ev.tid);
+        summary_.set_exit_totals(ev.pid, counters_.take_process_totals(ev.pid));
+        emit_(r);
+        names_.forget(ev.pid);
+    };
+    h.lost = [this](const LostEvent& ev) {
+        Row r = row("lost", 0, 0, ev.time_ns);
+        r.count = ev.count;
+        emit_(r);
+    };
+    h.diagnostic = [](const std::string&, const std::string& msg) {
+        std::fprintf(stderr, "pctx-bpf: %s\n", msg.c_str());
+    };
+}
+
+} // namespace pctx::cli

@@ -1,0 +1,43 @@
+// The words of `pctx-bpf run --help`, kept in one place; docs/pctx-bpf.1 says
+// the same (tests/test_cli_help.cpp checks that every option is in both).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+
+namespace pctx::cli::help {
+
+inline constexpr const char* kProgramPurpose =
+    "pctx-bpf: trace the threads of a process tree with BPF, without stopping it";
+inline constexpr const char* kRunPurpose =
+    "Run a command (or capture running processes) and print its events and counters";
+inline constexpr const char* kListPurpose =
+    "List the events -c can count, each marked available here or not";
+
+inline constexpr const char* kCounters =
+    "Count EVENTS (comma-separated); repeat -c for sets that take turns, one a sample";
+inline constexpr const char* kInterval =
+    "Sample every SECONDS (fractions allowed; default 1); 0: no samples";
+inline constexpr const char* kSamples = "Stop after COUNT samples (the command is killed; exit 0)";
+inline constexpr const char* kFollow = "Follow forks: trace children (and theirs) too";
+inline constexpr const char* kExec = "Follow across exec (cputrack's -e; always so here)";
+inline constexpr const char* kStopAtExec =
+    "Release a process at its exec (never at the command's first)";
+inline constexpr const char* kPid = "Capture the running process PID (repeat for several)";
+inline constexpr const char* kOutput = "Write events to FILE instead of standard output";
+inline constexpr const char* kNoHeader = "No header line (text and csv)";
+inline constexpr const char* kTick =
+    "Add a column of each thread's cycles (its CPU time where no PMU counts them)";
+inline constexpr const char* kVerbose = "Text output: also print init_lwp and fini_lwp rows";
+inline constexpr const char* kQuiet = "No summary on standard error at the end";
+inline constexpr const char* kFormat = "text (default), json (JSON lines), csv or chrome";
+inline constexpr const char* kDebug = "Show libbpf's messages while loading";
+
+// Usage lines of `pctx-bpf run`, in place of CLI11's.
+std::shared_ptr<CLI::Formatter> run_formatter();
+// Events this machine can count (asks the library), then the examples.
+std::string run_footer();
+
+} // namespace pctx::cli::help

@@ -1,0 +1,160 @@
+#include "cli/run_options.hpp"
+
+#include "cli/event_catalog.hpp"
+#include "cli/help_text.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+
+namespace pctx::cli {
+namespace {
+
+bool all_digits(const std::string& s)
+{
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// A positive decimal integer no larger than max, or nothing.
+std::optional<unsigned long> positive(const std::string& s, unsigned long max)
+{
+    if (!all_digits(s) || s.size() > 10)
+        return std::nullopt;
+    const unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
+    if (v == 0 || v > max)
+        return std::nullopt;
+    return v;
+}
+
+// SECONDS: digits with an optional fraction ("1", "0.5", ".25", "2."), at most a day.
+std::optional<double> seconds_of(const std::string& s)
+{
+    const auto dot = s.find('.');
+    const std::string whole = s.substr(0, dot);
+    const std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
+    if ((whole.empty() && frac.empty()) || (!whole.empty() && !all_digits(whole)) ||
+        (!frac.empty() && !all_digits(frac)) || s.size() > 20)
+        return std::nullopt;
+    const double secs = std::strtod(s.c_str(), nullptr);
+    if (!std::isfinite(secs) || secs > 86400.0)
+        return std::nullopt;
+    return secs;
+}
+
+UsageFailure usage(std::string message)
+{
+    return UsageFailure{2, std::move(message)};
+}
+
+} // namespace
+
+RunOptions::RunOptions(CLI::App& app)
+{
+    run_ = app.add_subcommand("run", help::kRunPurpose);
+    run_->add_option("-c,--counters", sets_, help::kCounters)
+        ->type_name("EVENTS")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    run_->add_option("-T,--interval", interval_, help::kInterval)->type_name("SECONDS");
+    run_->add_option("-N,--samples", samples_, help::kSamples)->type_name("COUNT");
+    run_->add_flag("-f,--follow", config_.follow_forks, help::kFollow);
+    run_->add_flag("-e", exec_compat_, help::kExec);
+    run_->add_flag("--stop-at-exec", config_.stop_at_exec, help::kStopAtExec);
+    run_->add_option("-p,--pid", pids_, help::kPid)
+        ->type_name("PID")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    run_->add_option("-o,--output", config_.output_path, help::kOutput)->type_name("FILE");
+    run_->add_flag(
+        "-n,--no-header", [this](std::int64_t) { config_.header = false; }, help::kNoHeader);
+    run_->add_flag("-t,--tick", tick_, help::kTick);
+    run_->add_flag("-v,--verbose", config_.show_lwp_rows, help::kVerbose);
+    run_->add_flag("-q,--quiet", config_.quiet, help::kQuiet);
+    run_->add_option("--format", format_, help::kFormat)->type_name("FORMAT");
+    run_->add_flag("--debug", config_.debug, help::kDebug);
+    // Everything from the first word that is not an option is the command's own.
+    run_->prefix_command();
+    run_->formatter(help::run_formatter());
+    run_->footer([] { return help::run_footer(); });
+}
+
+std::optional<UsageFailure>
+RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
+{
+    std::vector<std::string> rest = run_->remaining();
+    if (!rest.empty() && rest.front().size() > 1 && rest.front()[0] == '-')
+        return usage("unknown option '" + rest.front() + "'");
+    if (after_dashes) {
+        if (!rest.empty())
+            return usage("put the whole command after --, not '" + rest.front() + "' before it");
+        rest = *after_dashes;
+    }
+    config_.command = rest;
+
+    for (const auto& p : pids_) {
+        const auto pid = positive(p, INT_MAX);
+        if (!pid)
+            return usage("-p: PID must be a positive integer, not '" + p + "'");
+        if (std::find(config_.pids.begin(), config_.pids.end(), static_cast<pid_t>(*pid)) !=
+            config_.pids.end())
+            return usage("-p: pid " + p + " is given twice");
+        config_.pids.push_back(static_cast<pid_t>(*pid));
+    }
+    if (config_.command.empty() && config_.pids.empty())
+        return usage("give a command to run (after --), or -p PID to capture");
+    if (!config_.command.empty() && !config_.pids.empty())
+        return usage("give a command to run or -p PID, not both");
+
+    const auto secs = seconds_of(interval_);
+    if (!secs)
+        return usage("-T: SECONDS must be 0 or a number of seconds up to 86400 (such as 1 or "
+                     "0.25), not '" +
+                     interval_ + "'");
+    config_.interval = std::chrono::milliseconds(std::llround(*secs * 1000.0));
+    if (*secs > 0.0 && config_.interval.count() == 0)
+        return usage("-T: the shortest interval is 0.001 seconds, not '" + interval_ + "'");
+    if (run_->count("-N") > 0) {
+        const auto n = positive(samples_, UINT_MAX);
+        if (!n)
+            return usage("-N: COUNT must be a positive integer, not '" + samples_ + "'");
+        if (config_.interval.count() == 0)
+            return usage("-N counts samples, and -T 0 takes none");
+        config_.nsamples = static_cast<unsigned>(*n);
+    }
+
+    if (format_ == "text")
+        config_.format = Format::Text;
+    else if (format_ == "json")
+        config_.format = Format::Json;
+    else if (format_ == "csv")
+        config_.format = Format::Csv;
+    else if (format_ == "chrome")
+        config_.format = Format::Chrome;
+    else
+        return usage("--format: FORMAT must be text, json, csv or chrome, not '" + format_ + "'");
+
+    if (exec_compat_ && config_.stop_at_exec)
+        return usage("-e (follow across exec) and --stop-at-exec contradict each other");
+
+    if (!sets_.empty() || tick_) {
+        const std::vector<EventInfo> events = list_events();
+        for (const auto& spec : sets_) {
+            SetCheck check = check_counter_set(spec, events);
+            if (!check.error.empty())
+                return UsageFailure{check.usage ? 2 : 1, check.error};
+            config_.counters.sets.push_back(std::move(check.names));
+        }
+        if (tick_)
+            config_.counters.tick = tick_counter(events);
+        const std::size_t total = config_.counters.all().size();
+        if (total > kMaxCounters)
+            return usage("-c: " + std::to_string(total) + " different events asked for" +
+                         (tick_ ? " (with -t's)" : "") + "; at most " +
+                         std::to_string(kMaxCounters) + " can be counted, in all sets together");
+    }
+    return std::nullopt;
+}
+
+} // namespace pctx::cli

@@ -1,0 +1,131 @@
+#include "cli/summary.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace pctx::cli {
+namespace {
+
+constexpr int kCounterWidth = 12;
+constexpr std::size_t kListed = 20; // processes listed one by one
+
+double seconds(const timeval& tv)
+{
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+}
+
+} // namespace
+
+Summary::Summary(std::vector<std::string> counter_names, bool stop_at_exec)
+    : counters_(std::move(counter_names)), stop_at_exec_(stop_at_exec)
+{
+}
+
+void Summary::set_exit_totals(pid_t pid, std::vector<std::uint64_t> totals)
+{
+    exit_totals_[pid] = std::move(totals);
+}
+
+void Summary::record(const Row& row)
+{
+    if (row.count)
+        lost_rows_ += *row.count;
+    if (row.pid <= 0)
+        return;
+    auto it = live_.find(row.pid);
+    const bool known = it != live_.end();
+    if (!known) {
+        Process p;
+        p.pid = row.pid;
+        p.first_ns = row.time_ns;
+        processes_.push_back(std::move(p));
+        it = live_.emplace(row.pid, processes_.size() - 1).first;
+    }
+    Process& p = processes_[it->second];
+    if (!row.command.empty())
+        p.command = row.command;
+    p.last_ns = row.time_ns;
+    if (row.event == "exit") {
+        p.end = row.signal && *row.signal != 0 ? "signal " + std::to_string(*row.signal)
+                                               : "status " + std::to_string(row.status.value_or(0));
+        if (const auto t = exit_totals_.find(row.pid); t != exit_totals_.end()) {
+            p.totals = std::move(t->second);
+            exit_totals_.erase(t);
+        }
+        live_.erase(it);
+    } else if (row.event == "exec" && stop_at_exec_ && known) {
+        p.end = "released at exec";
+        live_.erase(it);
+    }
+}
+
+void Summary::print(std::FILE* out, const Ending& ending) const
+{
+    std::fprintf(out, "pctx-bpf: summary\n%8s %10s  %-16s", "pid", "lifetime", "end");
+    for (const auto& name : counters_)
+        std::fprintf(out, " %*s", std::max(kCounterWidth, static_cast<int>(name.size())),
+                     name.c_str());
+    std::fprintf(out, "  command\n");
+    auto print_totals = [&](const std::vector<std::uint64_t>& totals) {
+        for (std::size_t i = 0; i < counters_.size(); ++i) {
+            const int w = std::max(kCounterWidth, static_cast<int>(counters_[i].size()));
+            if (i < totals.size())
+                std::fprintf(out, " %*llu", w, static_cast<unsigned long long>(totals[i]));
+            else
+                std::fprintf(out, " %*s", w, "-");
+        }
+    };
+    // The first kListed processes one by one; the others, and all, summed.
+    std::vector<std::uint64_t> rest(counters_.size(), 0), all(counters_.size(), 0);
+    std::uint64_t first_ns = UINT64_MAX, last_ns = 0;
+    for (std::size_t n = 0; n < processes_.size(); ++n) {
+        const Process& p = processes_[n];
+        const bool traced = p.end.empty();
+        const std::uint64_t until = traced ? std::max(ending.end_ns, p.last_ns) : p.last_ns;
+        first_ns = std::min(first_ns, p.first_ns);
+        last_ns = std::max(last_ns, until);
+        // Exited: totals taken at the exit; still traced or released: as they stand.
+        std::vector<std::uint64_t> totals = p.totals;
+        if ((traced || totals.empty()) && ending.live_totals)
+            totals = ending.live_totals(p.pid);
+        for (std::size_t i = 0; i < counters_.size() && i < totals.size(); ++i) {
+            all[i] += totals[i];
+            if (n >= kListed)
+                rest[i] += totals[i];
+        }
+        if (n >= kListed)
+            continue;
+        const double life = static_cast<double>(until - p.first_ns) / 1e9;
+        std::fprintf(out, "%8d %9.3fs  %-16s", p.pid, life,
+                     traced ? ending.unfinished : p.end.c_str());
+        print_totals(totals);
+        std::fprintf(out, "  %s\n", p.command.c_str());
+    }
+    if (processes_.size() > kListed) {
+        const std::string more = std::to_string(processes_.size() - kListed) + " more";
+        std::fprintf(out, "%8s %10s  %-16s", "...", "", more.c_str());
+        print_totals(rest);
+        std::fprintf(out, "  (not listed one by one)\n");
+    }
+    if (processes_.size() > 1) {
+        const std::string count = std::to_string(processes_.size()) + " processes";
+        std::fprintf(out, "%8s %9.3fs  %-*s", "all", static_cast<double>(last_ns - first_ns) / 1e9,
+                     counters_.empty() ? 0 : 16, count.c_str());
+        print_totals(all);
+        std::fprintf(out, "\n");
+    }
+    std::fprintf(out, "pctx-bpf: %llu events lost\n",
+                 static_cast<unsigned long long>(std::max(ending.lost, lost_rows_)));
+    rusage self{};
+    ::getrusage(RUSAGE_SELF, &self);
+    const double user = seconds(self.ru_utime);
+    const double sys = seconds(self.ru_stime);
+    std::fprintf(out, "pctx-bpf: tracer CPU time %.3f s (user %.3f s, system %.3f s)\n", user + sys,
+                 user, sys);
+}
+
+} // namespace pctx::cli
