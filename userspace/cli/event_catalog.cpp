@@ -52,16 +52,7 @@ const char* const kRawAndModifiers =
 std::string because(const EventInfo& e)
 {
     std::string lead = "event '" + e.name + "' cannot be counted here";
-    if (e.reason.empty())
-        return lead;
-    return e.reason.rfind(lead, 0) == 0 ? e.reason : lead + ": " + e.reason;
-}
-
-// The reason alone, for a listing that already names the event.
-std::string reason_only(const EventInfo& e)
-{
-    const std::string lead = "event '" + e.name + "' cannot be counted here: ";
-    return e.reason.rfind(lead, 0) == 0 ? e.reason.substr(lead.size()) : e.reason;
+    return e.reason.empty() ? lead : lead + ": " + e.reason;
 }
 
 std::string bad_modifier(const std::string& mods, const std::string& name)
@@ -158,7 +149,7 @@ std::string full_listing(const std::vector<EventInfo>& events)
             line.append(line.size() < 28 ? 28 - line.size() : 1, ' ');
             line += e.available ? "available" : "not available";
             if (!e.available && !e.reason.empty())
-                line += ": " + reason_only(e);
+                line += ": " + e.reason;
             out += line + "\n";
         }
         if (!any)

@@ -235,15 +235,19 @@ void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t
                 tid == known_tid ? known : kZero);
 }
 
-void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot& snapshot)
+void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
 {
     if (!handlers_.tick)
         return;
     for (const auto& [pid, proc] : procs_)
         for (pid_t tid : proc.threads) {
-            const auto found = snapshot.find(thread_key(pid, tid));
-            deliver(handlers_.tick, LwpEvent{pid, tid, now_ns}, false,
-                    found != snapshot.end() ? found->second : kZero);
+            if (!snapshot) {
+                deliver(handlers_.tick, LwpEvent{pid, tid, now_ns}, false, kZero);
+                continue;
+            }
+            const auto found = snapshot->find(thread_key(pid, tid));
+            if (found != snapshot->end())
+                deliver(handlers_.tick, LwpEvent{pid, tid, now_ns}, false, found->second);
         }
 }
 

@@ -52,8 +52,10 @@ public:
     void add_captured(pid_t pid, const std::vector<pid_t>& tids, std::uint64_t now_ns);
 
     void dispatch(const pctx_record& rec, std::size_t size);
-    // tick for every live thread of every tracked process.
-    void tick_all(std::uint64_t now_ns, const CounterSnapshot& snapshot);
+    // tick for every live thread of every tracked process. With counters, a
+    // thread missing from the snapshot has exited (its record is on its way):
+    // it gets fini_lwp, not a tick with no values.
+    void tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot);
     // Forgets processes and threads that are gone without a record (after a loss).
     void reconcile();
 

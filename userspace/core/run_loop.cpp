@@ -222,12 +222,20 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
         }
         if (!tick_due)
             continue;
+        // The sample's time is taken first: every record from before it is
+        // then delivered before the tick, so times never go backwards.
+        const std::uint64_t sample_ns = monotonic_ns();
         const Drain before = drain_ring(*this);
         if (before == Drain::Stop)
             return RunResult::Stopped;
         if (dispatcher.empty())
             return RunResult::Finished;
-        dispatcher.tick_all(monotonic_ns(), counter_snapshot());
+        if (perf) {
+            const detail::CounterSnapshot snapshot = counter_snapshot();
+            dispatcher.tick_all(sample_ns, &snapshot);
+        } else {
+            dispatcher.tick_all(sample_ns, nullptr);
+        }
         if (stop_requested || (left != 0 && --left == 0))
             return RunResult::Stopped;
     }

@@ -165,7 +165,7 @@ std::vector<EventInfo> known_events()
         const int err = try_open(spec.attr);
         info.available = err == 0;
         if (!info.available)
-            info.reason = explain_open_failure(spec, err);
+            info.reason = open_failure_reason(spec, err);
         out.push_back(std::move(info));
     }
     return out;
@@ -184,21 +184,25 @@ std::string available_event_names()
     return names.empty() ? "none" : names;
 }
 
+std::string open_failure_reason(const CounterSpec& spec, int err)
+{
+    std::string why;
+    if (spec.hardware && (err == ENOENT || err == EOPNOTSUPP || err == ENODEV))
+        why = has_hardware_pmu() ? "the CPU's PMU does not support it"
+                                 : "this machine has no hardware PMU (a VM without a virtual "
+                                   "PMU, for instance)";
+    else if (err == EACCES || err == EPERM)
+        why = "permission denied (counting needs CAP_PERFMON, or root)";
+    else if (err == EMFILE)
+        why = "too many open files (raise the limit with ulimit -n)";
+    else
+        why = "the kernel refused it";
+    return why + " (perf_event_open: " + std::strerror(err) + ")";
+}
+
 std::string explain_open_failure(const CounterSpec& spec, int err)
 {
-    std::string why = "event '" + spec.name + "' cannot be counted here: ";
-    if (spec.hardware && (err == ENOENT || err == EOPNOTSUPP || err == ENODEV)) {
-        why += has_hardware_pmu() ? "the CPU's PMU does not support it"
-                                  : "this machine has no hardware PMU (a VM without a "
-                                    "virtual PMU, for instance)";
-    } else if (err == EACCES || err == EPERM) {
-        why += "permission denied (counting needs CAP_PERFMON, or root)";
-    } else if (err == EMFILE) {
-        why += "too many open files (raise the limit with ulimit -n)";
-    } else {
-        why += "the kernel refused it";
-    }
-    return why + " (perf_event_open: " + std::strerror(err) + ")";
+    return "event '" + spec.name + "' cannot be counted here: " + open_failure_reason(spec, err);
 }
 
 } // namespace pctx::detail

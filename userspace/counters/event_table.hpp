@@ -26,7 +26,9 @@ std::vector<EventInfo> known_events();
 // Names of the events that can be counted here, comma-separated.
 std::string available_event_names();
 
-// Why an event failed to open with errno err, for the user.
+// Why an event failed to open with errno err: the reason alone, and the
+// sentence that names the event too.
+std::string open_failure_reason(const CounterSpec& spec, int err);
 std::string explain_open_failure(const CounterSpec& spec, int err);
 
 } // namespace pctx::detail
