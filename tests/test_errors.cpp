@@ -208,3 +208,26 @@ TEST_CASE("the default errfn writes libpctx's prefix to stderr", "[bpf][errors]"
     REQUIRE(n > 0);
     CHECK(std::string(buf) == "libpctx: pctx_capture: pid 2147483647 doesn't exist\n");
 }
+
+TEST_CASE("a kernel without BTF: the message says so and what to do", "[bpf][errors]")
+{
+    // /sys/kernel/btf hidden under an empty tmpfs, in a mount namespace of
+    // its own: to pctx-bpf this is a kernel built without BTF.
+    const std::string unshare =
+        ::access("/usr/bin/unshare", X_OK) == 0 ? "/usr/bin/unshare" : "/bin/unshare";
+    Child c({unshare, "-m", "/bin/sh", "-c",
+             "mount -t tmpfs none /sys/kernel/btf && exec " + testsupport::cli() +
+                 " run -q -- /bin/true 2>&1"});
+    c.close_stdin();
+    std::string out;
+    for (std::string line; !(line = c.read_line()).empty();)
+        out += line + "\n";
+    const int status = c.wait();
+    INFO(out);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK_THAT(out, Catch::StartsWith("pctx-bpf: this kernel has no BTF "
+                                      "(/sys/kernel/btf/vmlinux is missing)"));
+    CHECK_THAT(out, Catch::Contains("CONFIG_DEBUG_INFO_BTF=y"));
+    CHECK_THAT(out, Catch::Contains("PCTX_BTF_PATH"));
+}
