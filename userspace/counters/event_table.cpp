@@ -52,6 +52,16 @@ std::string trim(const std::string& s)
     return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
+std::string bad_modifier(const std::string& mods, const std::string& requested)
+{
+    std::string msg = "unknown modifier ':";
+    msg += mods;
+    msg += "' in event '";
+    msg += requested;
+    msg += "': use :u (user), :k (kernel) or :uk";
+    return msg;
+}
+
 CounterSpec parse_one(const std::string& requested)
 {
     CounterSpec spec;
@@ -98,8 +108,7 @@ CounterSpec parse_one(const std::string& requested)
             else if (m == 'k')
                 kernel = true;
             else
-                throw std::invalid_argument("unknown modifier ':" + mods + "' in event '" +
-                                            requested + "': use :u (user), :k (kernel) or :uk");
+                throw std::invalid_argument(bad_modifier(mods, requested));
         }
         a.exclude_user = !user;
         a.exclude_kernel = !kernel;
