@@ -42,17 +42,20 @@ struct {
 
 struct readings {
 	struct bpf_perf_event_value v[PCTX_MAX_COUNTERS];
+	__u32 valid; /* bit k: v[k] was read */
 };
 
-/* This CPU's counters now. */
+/* This CPU's counters now. A read fails for a CPU that was offline when the
+ * events were opened: that counter's slice is then unseen, never garbage. */
 static __always_inline void read_counters(struct readings *r, __u32 cpu)
 {
+	r->valid = 0;
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters)
 			break;
 		if (bpf_perf_event_read_value(&counters, (__u64)k * nr_cpus + cpu, &r->v[k],
-					      sizeof(r->v[k])))
-			__builtin_memset(&r->v[k], 0, sizeof(r->v[k]));
+					      sizeof(r->v[k])) == 0)
+			r->valid |= 1U << k;
 	}
 }
 
@@ -66,9 +69,16 @@ static __always_inline __u64 scale(__u64 delta, __u64 enabled, __u64 running)
 	return delta / running * enabled + delta % running * enabled / running;
 }
 
-/* a * b / c without overflowing 64 bits while a * b / c itself fits. */
+/* a * b / c, for b <= c, without overflowing 64 bits: b and c lose low bits
+ * together until b * c fits, which changes the ratio negligibly. */
 static __always_inline __u64 mul_div(__u64 a, __u64 b, __u64 c)
 {
+	for (int i = 0; i < 32 && (b >> 32 || c >> 32); i++) {
+		b >>= 1;
+		c >>= 1;
+	}
+	if (c == 0)
+		return 0;
 	return a / c * b + a % c * b / c;
 }
 
@@ -84,33 +94,38 @@ static __always_inline __u64 mul_div(__u64 a, __u64 b, __u64 c)
  * the scheduler has not accounted yet, comes from the perf counter.
  */
 static __always_inline void switch_out(struct pctx_thread *t, const struct readings *r,
-				       __u64 rt_now, bool rt_exact)
+				       __u64 rt_now, bool rt_exact, __u32 cpu)
 {
-	__u64 missed, observed = t->rt_observed;
-	bool seen = t->on_cpu;
+	__u64 since_out, missed, observed = t->rt_observed;
+	/* Its switch-in seen here: two missed switches could have moved it. */
+	bool seen = t->on_cpu && t->cpu == cpu;
 
 	__sync_fetch_and_add(&t->seq, 1);
-	missed = (seen ? t->rt_in : rt_now) - t->rt_last_out;
-	/* A sane gap only: runtime never goes backwards. */
-	if (missed >= (1ULL << 40))
-		missed = 0;
+	since_out = rt_now - t->rt_last_out;
+	missed = seen ? t->rt_in - t->rt_last_out : since_out;
+	/* Sane gaps only: runtime never goes backwards. */
+	if (since_out >= (1ULL << 40))
+		since_out = 0;
+	if (missed > since_out)
+		missed = since_out;
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
-		__u64 slice = 0;
+		bool read = seen && (t->start_valid & r->valid & (1U << k));
+		__u64 slice = 0, unseen = read ? missed : since_out;
 
 		if (k >= ncounters)
 			break;
-		if (seen)
+		if (read)
 			slice = scale(r->v[k].counter - t->start[k],
 				      r->v[k].enabled - t->start_enabled[k],
 				      r->v[k].running - t->start_running[k]);
 		if (time_counters & (1U << k)) {
 			if (rt_exact)
-				t->total[k] += rt_now - t->rt_last_out;
+				t->total[k] += since_out;
 			else
-				t->total[k] += missed + slice;
+				t->total[k] += unseen + slice;
 		} else {
-			if (missed > 0 && observed > 0)
-				t->total[k] += mul_div(t->total[k], missed, observed);
+			if (unseen > 0 && observed > 0 && unseen <= observed)
+				t->total[k] += mul_div(t->total[k], unseen, observed);
 			t->total[k] += slice;
 		}
 	}
@@ -126,6 +141,7 @@ static __always_inline void switch_in(struct pctx_thread *t, const struct readin
 {
 	__sync_fetch_and_add(&t->seq, 1);
 	t->rt_in = BPF_CORE_READ(task, se.sum_exec_runtime);
+	t->start_valid = r->valid;
 	t->ktime_in = bpf_ktime_get_ns();
 	t->exec_start_in = BPF_CORE_READ(task, se.exec_start);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
@@ -189,7 +205,7 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 	/* Current: its runtime lags by the time since the scheduler last
 	 * updated it (under a tick); the slice seen covers that lag. */
 	rt = BPF_CORE_READ(task, se.sum_exec_runtime);
-	if (t->on_cpu) {
+	if (t->on_cpu && t->cpu == cpu) {
 		/*
 		 * The scheduler accounts a running thread at each tick; what ran
 		 * since is the time since switch-in less what it accounted. That
@@ -204,7 +220,7 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 			rt += since_in - accounted < PCTX_TICK_NS ? since_in - accounted
 								  : PCTX_TICK_NS;
 	}
-	switch_out(t, &r, rt, t->on_cpu);
+	switch_out(t, &r, rt, t->on_cpu && t->cpu == cpu, cpu);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)
 		values[k] = t->total[k];
 	if (!restart) {
@@ -252,7 +268,7 @@ int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_st
 	cpu = bpf_get_smp_processor_id();
 	read_counters(&r, cpu);
 	/* The scheduler accounted prev's runtime just before this tracepoint. */
-	switch_out(tp, &r, prev->se.sum_exec_runtime, true);
+	switch_out(tp, &r, prev->se.sum_exec_runtime, true, cpu);
 	if (tn)
 		switch_in(tn, &r, cpu, next);
 	return 0;

@@ -105,7 +105,7 @@ struct pctx_thread {
 	__u32 on_cpu;
 	__s32 pid; /* loader's view */
 	__s32 tid;
-	__u32 reserved;
+	__u32 start_valid; /* bit k: start[k] was read (a read can fail) */
 	__u64 total[PCTX_MAX_COUNTERS];
 	__u64 start[PCTX_MAX_COUNTERS];
 	__u64 start_enabled[PCTX_MAX_COUNTERS];

@@ -218,3 +218,17 @@ TEST_CASE("C: pctx_terminate ends a run from another thread", "[bpf][capi]")
     CHECK(result == 0);
     pctx_release(p);
 }
+
+TEST_CASE("C: pctx_create runs filename with argv as given, argv[0] included", "[bpf][capi]")
+{
+    Recorder r;
+    char* argv[] = {const_cast<char*>("renamed-shell"), const_cast<char*>("-c"),
+                    const_cast<char*>("exit 0"), nullptr};
+    pctx_t* p = pctx_create("/bin/sh", argv, &r, 0, nullptr);
+    REQUIRE(p);
+    pctx_set_events(p, PCTX_SYSC_EXEC_EVENT, on_exec, PCTX_NULL_EVENT);
+    CHECK(pctx_run(p, 0, 0, nullptr) == 0);
+    pctx_release(p);
+    REQUIRE(r.lines.size() == 1);
+    CHECK_THAT(r.lines[0], Catch::EndsWith(" renamed-shell -c exit 0"));
+}

@@ -125,6 +125,10 @@ public:
     // Starts argv[0] (searched in PATH) stopped before its exec; it runs when
     // run() starts, so its exec and everything after are seen.
     static Session spawn(const std::vector<std::string>& argv, const Options& options = {});
+    // The same, running program (searched in PATH) with argv as given:
+    // argv[0] is only the name the program is told it has.
+    static Session spawn(const std::string& program, const std::vector<std::string>& argv,
+                         const Options& options = {});
     // Captures a running process; its threads get init_lwp when run() starts.
     static Session attach(pid_t pid, const Options& options = {});
 

@@ -144,8 +144,7 @@ pctx_t* pctx_create(const char* filename, char* const* argv, void* arg, int verb
         if (args.empty())
             args.emplace_back(filename);
         // filename is the program; argv[0] is only what it is told its name is.
-        args.front() = filename;
-        return pctx::Session::spawn(args, o);
+        return pctx::Session::spawn(filename, args, o);
     });
 }
 

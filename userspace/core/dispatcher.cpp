@@ -191,7 +191,9 @@ void Dispatcher::on_exit(const pctx_record& rec)
     const CounterValues values = record_values(rec);
 
     const bool group_call = (rec.flags & PCTX_EXIT_GROUP_CALL) != 0;
-    const bool group_dead = (rec.flags & PCTX_EXIT_GROUP_DEAD) != 0;
+    // Two threads exiting at once can both see signal->live at 0: the first
+    // record ends the process, a second is an ordinary thread exit.
+    const bool group_dead = (rec.flags & PCTX_EXIT_GROUP_DEAD) != 0 && !proc.dying;
     if (erase_tid(proc.threads, rec.tid)) {
         add(proc.finished, values);
         deliver(handlers_.fini_lwp, lwp, false, values);

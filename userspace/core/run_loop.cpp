@@ -104,7 +104,13 @@ void Session::Impl::track_captured(pid_t pid, std::uint32_t flags)
 
 void Session::Impl::check_losses()
 {
-    const std::uint64_t lost = loader->stats().lost_records;
+    const pctx_stats stats = loader->stats();
+    if (stats.thread_failed > thread_failed_reported) {
+        thread_failed_reported = stats.thread_failed;
+        diagnose(std::to_string(stats.thread_failed) +
+                 " threads are not counted: the counted-thread map is full");
+    }
+    const std::uint64_t lost = stats.lost_records;
     if (lost <= lost_reported)
         return;
     const std::uint64_t fresh = lost - lost_reported;
@@ -178,6 +184,11 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
     }
 
     unsigned left = nsamples; // 0: unlimited
+    // When the ring last showed life (records, or a wakeup). A drain can find
+    // nothing while a record is still being written on another CPU, one that
+    // will not wake us (see PCTX_WAKEUP_INTERVAL_NS): until the ring has been
+    // quiet for two intervals, look again every interval.
+    std::uint64_t ring_active_ns = monotonic_ns();
     for (;;) {
         int consumed = 0;
         const Drain d = drain_ring(*this, &consumed);
@@ -193,9 +204,10 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
             return RunResult::Finished;
 
         epoll_event evs[3];
-        // Records may be flowing without wakeups: look again soon. A quiet
-        // ring wakes us with its next record.
-        const int n = ::epoll_wait(ep.get(), evs, 3, consumed != 0 ? kRepollMs : -1);
+        if (consumed != 0)
+            ring_active_ns = monotonic_ns();
+        const bool lately = monotonic_ns() - ring_active_ns < 2 * PCTX_WAKEUP_INTERVAL_NS;
+        const int n = ::epoll_wait(ep.get(), evs, 3, lately ? kRepollMs : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -204,6 +216,8 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
         }
         bool tick_due = false;
         for (int i = 0; i < n; ++i) {
+            if (evs[i].data.u32 == kRing)
+                ring_active_ns = monotonic_ns();
             if (evs[i].data.u32 == kWake) {
                 std::uint64_t v;
                 (void)!::read(wake.get(), &v, sizeof(v));

@@ -127,9 +127,16 @@ Session::~Session()
 
 Session Session::spawn(const std::vector<std::string>& argv, const Options& options)
 {
-    if (argv.empty() || argv.front().empty())
+    if (argv.empty())
         throw Error("create", "no program to run");
-    const std::string& name = argv.front();
+    return spawn(argv.front(), argv, options);
+}
+
+Session Session::spawn(const std::string& name, const std::vector<std::string>& argv,
+                       const Options& options)
+{
+    if (name.empty())
+        throw Error("create", "no program to run");
     std::string path;
     switch (detail::find_program(name, path)) {
     case 0:

@@ -43,6 +43,7 @@ public:
     bool started = false;
     bool stop_requested = false;
     std::uint64_t lost_reported = 0;
+    std::uint64_t thread_failed_reported = 0;
 
     // Every counted thread's totals now, running ones up to this instant.
     detail::CounterSnapshot counter_snapshot() const;

@@ -50,8 +50,23 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
         return true;
     }();
     (void)print_set;
-    if (config.verbose)
-        ++g_verbose_sessions;
+    // libbpf speaks only while loading and attaching: verbose for that long,
+    // failures included.
+    struct Verbose {
+        bool on;
+        explicit Verbose(bool v) : on(v)
+        {
+            if (on)
+                ++g_verbose_sessions;
+        }
+        ~Verbose()
+        {
+            if (on)
+                --g_verbose_sessions;
+        }
+        Verbose(const Verbose&) = delete;
+        Verbose& operator=(const Verbose&) = delete;
+    } verbose(config.verbose);
 
     const std::string btf = btf_path();
     if (std::string problem = check_btf(btf); !problem.empty())
@@ -101,8 +116,6 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
     ncpus_ = libbpf_num_possible_cpus();
     if (ncpus_ < 1)
         ncpus_ = 1;
-    if (config.verbose)
-        --g_verbose_sessions; // libbpf only speaks at load and attach
 }
 
 SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& config,

@@ -157,14 +157,15 @@ int kill_children(pid_t self)
 }
 
 [[noreturn]] void run_target(const char* path, char* const* argv, int go_fd, int err_fd,
-                             const struct sigaction* saved)
+                             const struct sigaction* saved, const sigset_t* mask, pid_t supervisor)
 {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != supervisor)
+        die(127); // the supervisor died before the death signal was armed
     for (size_t i = 0; i < kShieldedSignals.size(); ++i)
         ::sigaction(kShieldedSignals[i], &saved[i], nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // The command starts with the loader's mask, not the supervisor's.
+    ::sigprocmask(SIG_SETMASK, mask, nullptr);
 
     char go = 0;
     if (read_full(go_fd, &go, 1) != 1)
@@ -177,7 +178,7 @@ int kill_children(pid_t self)
 }
 
 [[noreturn]] void run_supervisor(const char* path, char* const* argv, int control_fd, int info_fd,
-                                 int go_fd, int err_fd)
+                                 int go_fd, int err_fd, const sigset_t* mask)
 {
     close_all_but({control_fd, info_fd, go_fd, err_fd});
     const pid_t self = ::getpid();
@@ -191,6 +192,10 @@ int kill_children(pid_t self)
     for (size_t i = 0; i < kShieldedSignals.size(); ++i)
         ::sigaction(kShieldedSignals[i], &ignore, &saved[i]);
 
+    // Children must be waited for, even if the loader ignores SIGCHLD.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &dfl, nullptr);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -200,7 +205,7 @@ int kill_children(pid_t self)
     if (target == 0) {
         ::close(control_fd);
         ::close(info_fd);
-        run_target(path, argv, go_fd, err_fd, saved);
+        run_target(path, argv, go_fd, err_fd, saved, mask, self);
     }
     const pid_t report = target > 0 ? target : -errno;
     write_all(info_fd, &report, sizeof(report));
@@ -256,12 +261,14 @@ Spawner::Spawner(const std::string& path, const std::vector<std::string>& argv)
         throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
     UniqueFd err_r(err[0]), err_w(err[1]);
 
+    sigset_t mask;
+    ::sigprocmask(SIG_SETMASK, nullptr, &mask);
     const pid_t sup = ::fork();
     if (sup < 0)
         throw std::runtime_error(std::string("cannot fork: ") + std::strerror(errno));
     if (sup == 0)
         run_supervisor(path.c_str(), cargv.data(), control_r.get(), info_w.get(), go_r.get(),
-                       err_w.get());
+                       err_w.get(), &mask);
 
     supervisor_ = sup;
     control_ = std::move(control_w);
