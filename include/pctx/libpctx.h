@@ -20,6 +20,9 @@
  * - Without an exec handler, a process that execs is released at that exec
  *   (its threads get fini_lwp first), as libpctx did; the first exec of a
  *   command started by pctx_create() is always delivered and never releases.
+ *   These two rules are fixed by the handlers set at the first pctx_run();
+ *   pctx_set_events() between runs changes the handlers called, not which
+ *   processes are followed.
  */
 #ifndef PCTX_LIBPCTX_H
 #define PCTX_LIBPCTX_H
