@@ -132,9 +132,10 @@ Session Session::spawn(const std::vector<std::string>& argv, const Options& opti
     return spawn(argv.front(), argv, options);
 }
 
-Session Session::spawn(const std::string& name, const std::vector<std::string>& argv,
+Session Session::spawn(const std::string& program, const std::vector<std::string>& argv,
                        const Options& options)
 {
+    const std::string& name = program;
     if (name.empty())
         throw Error("create", "no program to run");
     std::string path;
