@@ -17,51 +17,30 @@ using testsupport::Child;
 using testsupport::cli;
 using testsupport::target;
 
+using clitest::json_lines;
+
 namespace {
 
-struct CliResult {
-    int status = -1; // exit status, or -1 if killed
-    std::string out;
-};
-
-CliResult run_cli(const std::vector<std::string>& args)
+// pctx-bpf ARGS..., to the end: exit status and stdout.
+clitest::Result clitest::run(const std::vector<std::string>& args)
 {
-    std::vector<std::string> argv{cli()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    Child c(argv);
-    c.close_stdin();
-    CliResult r;
-    for (std::string line; !(line = c.read_line()).empty();)
-        r.out += line + "\n";
-    const int st = c.wait();
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-std::vector<nlohmann::json> json_lines(const std::string& out)
-{
-    std::vector<nlohmann::json> rows;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty() && line[0] == '{')
-            rows.push_back(nlohmann::json::parse(line));
-    return rows;
+    return clitest::run(args);
 }
 
 } // namespace
 
 TEST_CASE("CLI: the command's exit status is pctx-bpf's", "[bpf][cli]")
 {
-    CHECK(run_cli({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 0"}).status == 0);
-    CHECK(run_cli({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 3"}).status == 3);
-    CHECK(run_cli({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "kill -9 $$"}).status ==
+    CHECK(clitest::run({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 0"}).status == 0);
+    CHECK(clitest::run({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 3"}).status == 3);
+    CHECK(clitest::run({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "kill -9 $$"}).status ==
           128 + 9);
 }
 
 TEST_CASE("CLI: JSON lines carry the documented fields", "[bpf][cli]")
 {
-    const auto r = run_cli({"run", "-f", "--format", "json", "--", target("exec_from_thread"),
-                            "thread", "/bin/sh", "-c", "/bin/true; exit 4"});
+    const auto r = clitest::run({"run", "-f", "--format", "json", "--", target("exec_from_thread"),
+                                 "thread", "/bin/sh", "-c", "/bin/true; exit 4"});
     CHECK(r.status == 4);
     const auto rows = json_lines(r.out);
     INFO(r.out);
@@ -176,7 +155,7 @@ TEST_CASE("CLI: raw events and modifiers pass the usage check", "[bpf][cli][coun
 
 TEST_CASE("CLI: a program that cannot be found is status 1 with a message", "[bpf][cli]")
 {
-    const auto r = run_cli({"run", "--", "no-such-program-pctx"});
+    const auto r = clitest::run({"run", "--", "no-such-program-pctx"});
     CHECK(r.status == 1);
 }
 
