@@ -19,16 +19,6 @@ using testsupport::target;
 
 using clitest::json_lines;
 
-namespace {
-
-// pctx-bpf ARGS..., to the end: exit status and stdout.
-clitest::Result clitest::run(const std::vector<std::string>& args)
-{
-    return clitest::run(args);
-}
-
-} // namespace
-
 TEST_CASE("CLI: the command's exit status is pctx-bpf's", "[bpf][cli]")
 {
     CHECK(clitest::run({"run", "-o", "/dev/null", "--", "/bin/sh", "-c", "exit 0"}).status == 0);
