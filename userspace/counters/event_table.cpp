@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 namespace pctx::detail {
@@ -129,6 +130,14 @@ int try_open(const perf_event_attr& attr)
     return 0;
 }
 
+int perf_paranoid()
+{
+    std::ifstream in("/proc/sys/kernel/perf_event_paranoid");
+    int level = 2;
+    in >> level;
+    return level;
+}
+
 bool has_hardware_pmu()
 {
     struct stat st {};
@@ -200,6 +209,12 @@ std::string open_failure_reason(const CounterSpec& spec, int err)
         why = has_hardware_pmu() ? "the CPU's PMU does not support it"
                                  : "this machine has no hardware PMU (a VM without a virtual "
                                    "PMU, for instance)";
+    else if ((err == EACCES || err == EPERM) && perf_paranoid() > 2)
+        why = "permission denied: kernel.perf_event_paranoid is " +
+              std::to_string(perf_paranoid()) +
+              ", which some kernels (Debian's among them) read as perf events for "
+              "CAP_SYS_ADMIN only; set it to 2 (sysctl kernel.perf_event_paranoid=2) or run "
+              "as root";
     else if (err == EACCES || err == EPERM)
         why = "permission denied (counting needs CAP_PERFMON, or root)";
     else if (err == EMFILE)
