@@ -26,7 +26,7 @@ ThreadKey key_of(const nlohmann::json& j)
 } // namespace
 
 TEST_CASE("CLI -N 3 -T 0.1: three ticks per thread, then the command is killed, status 0",
-          "[bpf][cli]")
+          "[bpf][cli][timing]")
 {
     // parked_threads waits for EOF on stdin, which this test holds open: it
     // would run for as long as the test does.
