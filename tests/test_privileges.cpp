@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <grp.h>
 
 #include <fstream>
@@ -63,13 +64,32 @@ std::pair<int, std::string> run_with_bpf_caps(const std::vector<std::string>& ar
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
 }
 
+// The CLI, copied where user nobody can run it: the build tree may sit
+// under a directory only root can enter (mktemp -d makes them 0700).
+std::string cli_for_nobody()
+{
+    static const std::string path = [] {
+        char dir[] = "/tmp/pctx-caps-XXXXXX";
+        REQUIRE(::mkdtemp(dir) != nullptr);
+        ::chmod(dir, 0755);
+        std::string copy = std::string(dir) + "/pctx-bpf";
+        std::ifstream in(testsupport::cli(), std::ios::binary);
+        std::ofstream out(copy, std::ios::binary);
+        out << in.rdbuf();
+        out.close();
+        ::chmod(copy.c_str(), 0755);
+        return copy;
+    }();
+    return path;
+}
+
 } // namespace
 
 TEST_CASE("CAP_BPF and CAP_PERFMON alone trace a command", "[bpf][privileges]")
 {
     const auto [status, out] =
-        run_with_bpf_caps({testsupport::cli(), "run", "-q", "-f", "-T", "0", "--format", "json",
-                           "--", "/bin/sh", "-c", "/bin/true; exit 2"});
+        run_with_bpf_caps({cli_for_nobody(), "run", "-q", "-f", "-T", "0", "--format", "json", "--",
+                           "/bin/sh", "-c", "/bin/true; exit 2"});
     INFO(out);
     CHECK(status == 2);
     CHECK(out.find("\"event\":\"fork\"") != std::string::npos);
@@ -82,8 +102,8 @@ TEST_CASE("CAP_BPF and CAP_PERFMON alone count, or say which sysctl stops them",
     int paranoid = 2;
     std::ifstream("/proc/sys/kernel/perf_event_paranoid") >> paranoid;
     const auto [status, out] =
-        run_with_bpf_caps({testsupport::cli(), "run", "-q", "-T", "0", "-c",
-                           "cpu-clock,page-faults", "--format", "json", "--", "/bin/true"});
+        run_with_bpf_caps({cli_for_nobody(), "run", "-q", "-T", "0", "-c", "cpu-clock,page-faults",
+                           "--format", "json", "--", "/bin/true"});
     INFO(out << "perf_event_paranoid " << paranoid);
     if (status == 0) {
         CHECK(out.find("\"page-faults\":") != std::string::npos);
