@@ -9,6 +9,8 @@
 namespace pctx {
 namespace {
 
+__extension__ using Wide = unsigned __int128; // delta * enabled overflows 64 bits
+
 // A running thread's current slice, as BPF would add it at switch-out.
 std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, std::size_t k)
 {
@@ -19,7 +21,7 @@ std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, s
         return 0;
     if (running >= enabled)
         return delta;
-    return delta / running * enabled + delta % running * enabled / running;
+    return static_cast<std::uint64_t>(static_cast<Wide>(delta) * enabled / running);
 }
 
 } // namespace
