@@ -7,9 +7,17 @@
  *   group_dead argument then). Before, it fires after exit_mm() has woken
  *   pthread_join(): a joined thread may still be exiting when its process's
  *   last thread exits, in either order. The program therefore never infers
- *   "the thread that ended the process" from the order of these hooks: it
- *   marks the exit_group() caller at do_group_exit(), and killed threads by
- *   PF_SIGNALED (see lifecycle.h).
+ *   "the thread that ended the process" from the order of these hooks but
+ *   from each exiting thread's own state, the same in every version:
+ *   - killed (by exit_group(), a fatal signal or another thread's exec):
+ *     get_signal() set PF_SIGNALED on it;
+ *   - the exit_group() caller: SIGNAL_GROUP_EXIT is set, it is not killed,
+ *     and no SIGKILL is pending for it. do_group_exit() sets the flag and
+ *     queues SIGKILL for every other thread not yet a zombie, in one locked
+ *     step: a thread already inside do_exit() then keeps that SIGKILL
+ *     pending, which tells it apart from the caller.
+ *   An fentry on do_group_exit would say the same, but needs ftrace (locked
+ *   down on some machines) and patches kernel text at every attach.
  */
 #ifndef PCTX_CORE_FIXES_BPF_H
 #define PCTX_CORE_FIXES_BPF_H
@@ -20,5 +28,8 @@
 
 /* include/linux/sched/signal.h: unchanged since 2.6. */
 #define PCTX_SIGNAL_GROUP_EXIT 0x00000004
+
+/* SIGKILL (9) in sigset_t's first word, as sigaddset() sets it. */
+#define PCTX_SIGKILL_BIT (1UL << (9 - 1))
 
 #endif /* PCTX_CORE_FIXES_BPF_H */

@@ -318,51 +318,35 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	return 0;
 }
 
-/* A thread calling exit_group() (one a signal kills comes here too, marked). */
-SEC("fentry/do_group_exit")
-int BPF_PROG(pctx_group_exit, int exit_code)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct pctx_tracked *t;
-	__u32 tgid, tid;
-
-	if (BPF_CORE_READ(task, flags) & PCTX_PF_SIGNALED)
-		return 0;
-	t = lookup_current(&tgid, &tid);
-	if (t)
-		t->exit_caller = tid;
-	return 0;
-}
-
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pctx_exit, struct task_struct *p)
 {
-	struct pctx_tracked *t;
 	struct signal_struct *sig;
 	__u64 values[PCTX_MAX_COUNTERS] = {};
-	__u32 tgid, tid, flags = 0;
+	__u32 tgid, tid, flags = 0, sig_flags;
 	__s32 code;
 
-	t = lookup_current(&tgid, &tid);
-	if (!t)
+	if (!lookup_current(&tgid, &tid))
 		return 0;
 
 	thread_finish(p, BPF_CORE_READ(p, pid), values, false, 0, 0, 0);
 	sig = BPF_CORE_READ(p, signal);
+	sig_flags = BPF_CORE_READ(sig, flags);
 	/* do_exit() has already counted this thread out of signal->live. */
 	if (BPF_CORE_READ(sig, live.counter) == 0)
 		flags |= PCTX_EXIT_GROUP_DEAD;
+	if (sig_flags & PCTX_SIGNAL_GROUP_EXIT)
+		flags |= PCTX_EXIT_GROUP_EXIT;
+	/* Killed, or else the exit_group() caller: see core_fixes.bpf.h. */
 	if (BPF_CORE_READ(p, flags) & PCTX_PF_SIGNALED)
 		flags |= PCTX_EXIT_ZAPPED;
-	if (t->exit_caller != 0) {
-		flags |= PCTX_EXIT_GROUP_CALL;
-		if (t->exit_caller == (__s32)tid)
-			flags |= PCTX_EXIT_CALLER;
-	}
+	else if ((sig_flags & PCTX_SIGNAL_GROUP_EXIT) &&
+		 !(BPF_CORE_READ(p, pending.signal.sig[0]) & PCTX_SIGKILL_BIT))
+		flags |= PCTX_EXIT_CALLER;
 	/* The status wait(2) reports for the process, as wait_task_zombie() picks it. */
 	code = BPF_CORE_READ(p, exit_code);
-	if (BPF_CORE_READ(sig, flags) & PCTX_SIGNAL_GROUP_EXIT)
+	if (sig_flags & PCTX_SIGNAL_GROUP_EXIT)
 		code = BPF_CORE_READ(sig, group_exit_code);
-	emit(PCTX_REC_EXIT, flags, tgid, tid, t->exit_caller, code, values);
+	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, code, values);
 	return 0;
 }

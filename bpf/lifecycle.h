@@ -33,13 +33,11 @@ enum pctx_record_type {
 #define PCTX_EXIT_GROUP_DEAD (1U << 0) /* last thread: the process is gone */
 #define PCTX_EXIT_ZAPPED (1U << 1)     /* killed by exit_group, a fatal signal or an exec */
 #define PCTX_EXIT_CALLER (1U << 6)     /* the thread that called exit_group() */
-#define PCTX_EXIT_GROUP_CALL                                                                       \
-	(1U << 7)		      /* the process is ending by exit_group(); child:             \
-				       * the caller's tid */
-#define PCTX_EXEC_UNTRACKED (1U << 2) /* stop-at-exec: the process is no longer tracked */
-#define PCTX_EXEC_TRUNCATED (1U << 3) /* argv was longer than PCTX_ARGS_MAX */
-#define PCTX_FORK_UNTRACKED (1U << 4) /* tracked map full: the child is not followed */
-#define PCTX_EXEC_FIRST (1U << 5)     /* the spawned command's own exec */
+#define PCTX_EXIT_GROUP_EXIT (1U << 7) /* the process is ending by exit_group() or a signal */
+#define PCTX_EXEC_UNTRACKED (1U << 2)  /* stop-at-exec: the process is no longer tracked */
+#define PCTX_EXEC_TRUNCATED (1U << 3)  /* argv was longer than PCTX_ARGS_MAX */
+#define PCTX_FORK_UNTRACKED (1U << 4)  /* tracked map full: the child is not followed */
+#define PCTX_EXEC_FIRST (1U << 5)      /* the spawned command's own exec */
 
 /*
  * Wakeup batching. A record wakes the consumer only if none did in the last
@@ -59,7 +57,7 @@ enum pctx_record_type {
  */
 struct pctx_tracked {
 	__u32 flags;
-	__s32 exit_caller; /* tid that called exit_group(), loader's view; 0: none yet */
+	__u32 pad; /* named: the layout is shared with userspace */
 	__u64 start_time;
 };
 

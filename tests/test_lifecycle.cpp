@@ -22,7 +22,7 @@ struct Traced {
     pid_t pid;
 };
 
-Traced trace(const std::vector<std::string>& argv, pctx::Options options = {})
+Traced trace(const std::vector<std::string>& argv, const pctx::Options& options = {})
 {
     auto session = pctx::Session::spawn(argv, options);
     Traced t{};
@@ -170,6 +170,39 @@ TEST_CASE("exec from a non-leader thread keeps the pid", "[bpf][lifecycle]")
     REQUIRE(t.exit);
     CHECK(t.exit->exit_code() == 5);
     CHECK(t.log.count("lwp_exit") == 0);
+}
+
+TEST_CASE("exit_group() from a thread: exit names that thread, and nobody exited alone",
+          "[bpf][lifecycle]")
+{
+    auto t = trace({target("exit_from_thread"), "caller"});
+    INFO(t.log.dump());
+    const auto created = t.log.of_kind("lwp_create");
+    REQUIRE(created.size() == 3); // two parked, then the caller
+    const auto exits = t.log.of_kind("exit");
+    REQUIRE(exits.size() == 1);
+    CHECK(exits[0].tid == created[2].tid);
+    CHECK(t.log.count("fini_lwp") == 4);
+    CHECK(t.log.count("lwp_exit") == 0); // three killed, one the caller
+    REQUIRE(t.exit);
+    CHECK(t.exit->exit_code() == 7);
+}
+
+TEST_CASE("main's pthread_exit() is its own lwp_exit; the last thread ends the process",
+          "[bpf][lifecycle]")
+{
+    auto t = trace({target("exit_from_thread"), "last"});
+    INFO(t.log.dump());
+    const auto created = t.log.of_kind("lwp_create");
+    REQUIRE(created.size() == 1);
+    const auto alone = t.log.of_kind("lwp_exit");
+    REQUIRE(alone.size() == 1);
+    CHECK(alone[0].tid == t.pid);
+    const auto exits = t.log.of_kind("exit");
+    REQUIRE(exits.size() == 1);
+    CHECK(exits[0].tid == created[0].tid);
+    REQUIRE(t.exit);
+    CHECK(t.exit->exit_code() == 0);
 }
 
 TEST_CASE("a failed exec changes nothing and sends no event", "[bpf][lifecycle]")

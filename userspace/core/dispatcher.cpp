@@ -190,24 +190,25 @@ void Dispatcher::on_exit(const pctx_record& rec)
     const LwpEvent lwp{rec.pid, rec.tid, rec.time_ns};
     const CounterValues values = record_values(rec);
 
-    const bool group_call = (rec.flags & PCTX_EXIT_GROUP_CALL) != 0;
+    const bool caller = (rec.flags & PCTX_EXIT_CALLER) != 0;
+    if (caller && proc.exit_caller == 0)
+        proc.exit_caller = rec.tid;
     // Two threads exiting at once can both see signal->live at 0: the first
     // record ends the process, a second is an ordinary thread exit.
     const bool group_dead = (rec.flags & PCTX_EXIT_GROUP_DEAD) != 0 && !proc.dying;
     if (erase_tid(proc.threads, rec.tid)) {
         add(proc.finished, values);
         deliver(handlers_.fini_lwp, lwp, false, values);
-        // lwp_exit is for a thread that ended on its own while its process
-        // lived on: not one killed, not the exit_group() caller, and not the
-        // last thread when that one's exit ended the process.
-        const bool own =
-            !(rec.flags & (PCTX_EXIT_ZAPPED | PCTX_EXIT_CALLER)) && !(group_dead && !group_call);
-        if (own)
+        // lwp_exit is for a thread that ended on its own: not one killed, not
+        // the exit_group() caller, and not the last thread when its exit
+        // ended the process. One that was already exiting when another
+        // called exit_group() did end on its own, last or not.
+        const bool ended_process = group_dead && !(rec.flags & PCTX_EXIT_GROUP_EXIT);
+        if (!(rec.flags & PCTX_EXIT_ZAPPED) && !caller && !ended_process)
             deliver(handlers_.lwp_exit, lwp, false, values);
     }
-    if (group_dead) // exit names the thread that ended the process
-        proc.dying = ExitEvent{rec.pid, group_call && rec.child > 0 ? rec.child : rec.tid, rec.code,
-                               rec.time_ns};
+    if (group_dead)
+        proc.dying = ExitEvent{rec.pid, rec.tid, rec.code, rec.time_ns};
     finish_if_done(it);
 }
 
@@ -216,7 +217,9 @@ void Dispatcher::finish_if_done(std::map<pid_t, Process>::iterator it)
     Process& proc = it->second;
     if (!proc.dying || !proc.threads.empty())
         return;
-    const ExitEvent ev = *proc.dying;
+    ExitEvent ev = *proc.dying;
+    if (proc.exit_caller != 0) // exit names the thread that ended the process
+        ev.tid = proc.exit_caller;
     const CounterValues totals = proc.finished;
     if (ev.pid == root_)
         root_exit_ = ev;

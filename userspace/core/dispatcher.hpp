@@ -72,6 +72,9 @@ private:
         // Its last thread has exited, but records of threads that exited
         // earlier are still to come (see pctx_tracked): exit waits for them.
         std::optional<ExitEvent> dying;
+        // The thread that called exit_group(), in whichever record order:
+        // exit names it rather than the last thread to finish.
+        pid_t exit_caller = 0;
     };
 
     // What counters_of() answers while one handler runs.

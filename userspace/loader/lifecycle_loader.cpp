@@ -77,20 +77,8 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
         throw std::runtime_error("cannot read this process's pid namespace "
                                  "(/proc/self/ns/pid): is /proc mounted?");
 
-    // fentry needs ftrace, which some kernels lack or lock down; without it
-    // only which thread called exit_group() is known less exactly. Learnt
-    // once per process, so later sessions load once.
-    static std::atomic<bool> fentry_refused{false};
-    skel_ = open_configured(config, btf, ns, !fentry_refused.load());
-    int err = lifecycle_bpf::load(skel_.get());
-    if (err != 0 && !fentry_refused.load()) {
-        skel_ = open_configured(config, btf, ns, false);
-        if (lifecycle_bpf::load(skel_.get()) == 0) {
-            err = 0;
-            fentry_refused = true;
-        }
-    }
-    if (err != 0)
+    skel_ = open_configured(config, btf, ns);
+    if (int err = lifecycle_bpf::load(skel_.get()); err != 0)
         throw std::runtime_error(explain_bpf_failure(err, "load"));
     if (config.counters) {
         const PerfEventSet& set = *config.counters;
@@ -120,8 +108,7 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
 
 SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& config,
                                                             const std::string& btf,
-                                                            const struct stat& ns,
-                                                            bool group_exit_hook)
+                                                            const struct stat& ns)
 {
     LIBBPF_OPTS(bpf_object_open_opts, open_opts);
     if (btf != "/sys/kernel/btf/vmlinux")
@@ -136,7 +123,6 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
 
     bpf_map__set_max_entries(skel->maps.records, static_cast<__u32>(config.ring_buffer_bytes));
     bpf_map__set_max_entries(skel->maps.tracked, config.max_processes);
-    bpf_program__set_autoload(skel->progs.pctx_group_exit, group_exit_hook);
     if (config.counters) {
         const auto ncpus = static_cast<__u32>(config.counters->possible_cpus());
         skel->rodata->ncounters = static_cast<__u32>(config.counters->size());

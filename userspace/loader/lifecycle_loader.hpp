@@ -74,9 +74,8 @@ public:
 
 private:
     static int on_record(void* ctx, void* data, std::size_t size);
-    static SkeletonPtr<lifecycle_bpf> open_configured(const LoaderConfig& config,
-                                                      const std::string& btf, const struct stat& ns,
-                                                      bool group_exit_hook);
+    static SkeletonPtr<lifecycle_bpf>
+    open_configured(const LoaderConfig& config, const std::string& btf, const struct stat& ns);
 
     SkeletonPtr<lifecycle_bpf> skel_;
     RingBufferPtr ring_;
