@@ -133,13 +133,19 @@ TEST_CASE("100 short threads each get their own total", "[bpf][counters]")
     REQUIRE(session.run() == pctx::RunResult::Finished);
     REQUIRE(cpu.size() == 101);
     std::uint64_t sum = 0;
+    std::size_t none = 0;
     for (const auto& [tid, ns] : cpu) {
         INFO("tid " << tid);
-        CHECK(ns > 0);
         if (tid != session.pid())
             CHECK(ns < 50'000'000); // a thread that returns at once, not a leftover
+        none += ns == 0 ? 1 : 0;
         sum += ns;
     }
+    // Where the scheduler's clock is unstable (unsynchronized TSCs, as under
+    // qemu's TCG) it advances in steps, and a thread shorter than a step has
+    // run 0 ns by the kernel's own account, CLOCK_THREAD_CPUTIME_ID's too.
+    // A few such threads are right; most at 0 would mean nothing counted.
+    CHECK(none <= cpu.size() / 10);
     // The process's total is its threads' totals, nothing more.
     CHECK(sum == process_total);
 }
@@ -207,6 +213,27 @@ TEST_CASE("unknown events and too many counters are refused with the reason", "[
                                            "cpu-clock,cpu-clock,cpu-clock,cpu-clock"),
                       Catch::StartsWith("too many counters (9): at most 8"));
     CHECK(session.run() == pctx::RunResult::Finished);
+}
+
+TEST_CASE("Options::counters: counting from the spawn, refused before anything starts",
+          "[bpf][counters]")
+{
+    pctx::Options options;
+    options.counters = "cpu-clock,context-switches";
+    auto session = pctx::Session::spawn({target("burn_threads"), "50"}, options);
+    CHECK(session.counter_names() == std::vector<std::string>{"cpu-clock", "context-switches"});
+    std::uint64_t burnt = 0;
+    session.handlers().fini_lwp = [&](const pctx::LwpEvent& ev) {
+        burnt = std::max(burnt, value_of(session.read_counters(ev.pid, ev.tid), "cpu-clock"));
+    };
+    REQUIRE(session.run() == pctx::RunResult::Finished);
+    CHECK(burnt >= 40'000'000); // the 50 ms thread
+
+    const auto before = testsupport::children_of_self();
+    options.counters = "cpu-clock,nosuch";
+    CHECK_THROWS_WITH(pctx::Session::spawn({"/bin/true"}, options),
+                      Catch::StartsWith("unknown event 'nosuch'"));
+    CHECK(testsupport::children_of_self() == before); // no process was started
 }
 
 namespace {

@@ -109,6 +109,10 @@ struct Options {
     bool verbose = false;      // libbpf's own messages, and more diagnostics
     std::size_t ring_buffer_bytes = 4U << 20;
     std::uint32_t max_processes = 16384; // tracked processes at once
+    // Per-thread counters to count from the start, as set_counters() takes
+    // them: given here, the BPF program loads once, counting, and an event
+    // that cannot be counted is refused before any process is started.
+    std::string counters;
 };
 
 enum class RunResult {
@@ -162,7 +166,8 @@ public:
     // spec: comma-separated perf event names ("cpu-clock,page-faults,
     // instructions:u", raw "r01c2"), at most 8. Before the first run() only;
     // throws Error("set_counters", ...) naming an event that is unknown or
-    // cannot be counted here, and listing what can.
+    // cannot be counted here, and listing what can. It reloads the BPF
+    // program: Options::counters avoids that.
     void set_counters(const std::string& spec);
     const std::vector<std::string>& counter_names() const;
     // Totals since the thread started (or its process last exec'd, or the

@@ -41,6 +41,8 @@ Session start(const RunConfig& config)
     options.follow_forks = config.follow_forks;
     options.stop_at_exec = config.stop_at_exec;
     options.verbose = config.debug;
+    for (const auto& name : config.counters.all())
+        options.counters += (options.counters.empty() ? "" : ",") + name;
     if (!config.command.empty())
         return Session::spawn(config.command, options);
     if (config.pids.size() == 1)
@@ -89,12 +91,6 @@ std::optional<Session> start_session(const RunConfig& config)
     std::optional<Session> session;
     try {
         session.emplace(start(config));
-        if (!config.counters.empty()) {
-            std::string spec;
-            for (const auto& name : config.counters.all())
-                spec += (spec.empty() ? "" : ",") + name;
-            session->set_counters(spec);
-        }
     } catch (const Error& e) {
         std::fprintf(stderr, "pctx-bpf: %s\n", e.what());
         session.reset();

@@ -100,7 +100,7 @@ void check_capturable(pid_t pid)
 } // namespace
 
 Session::Impl::Impl(Options opts, pid_t pid, bool was_spawned)
-    : options(opts), target(pid), spawned(was_spawned)
+    : options(std::move(opts)), target(pid), spawned(was_spawned)
 {
     handlers.diagnostic = [](const std::string& fn, const std::string& msg) {
         std::fprintf(stderr, "pctx: %s: %s\n", fn.c_str(), msg.c_str());
@@ -149,7 +149,10 @@ Session Session::spawn(const std::string& program, const std::vector<std::string
         throw Error("create", "cannot execute program '" + name + "'");
     }
 
-    auto loader = load_bpf("create", options, nullptr);
+    Counting counting;
+    if (!options.counters.empty())
+        counting = open_counters("create", options.counters);
+    auto loader = load_bpf("create", options, counting.perf.get());
     std::unique_ptr<detail::Spawner> spawner;
     try {
         spawner = std::make_unique<detail::Spawner>(path, argv);
@@ -158,6 +161,7 @@ Session Session::spawn(const std::string& program, const std::vector<std::string
     }
     auto impl = std::make_unique<Impl>(options, spawner->target(), true);
     impl->program = name;
+    impl->count_with(std::move(counting));
     impl->loader = std::move(loader);
     impl->spawner = std::move(spawner);
     impl->dispatcher.set_root(impl->target);
@@ -167,8 +171,12 @@ Session Session::spawn(const std::string& program, const std::vector<std::string
 Session Session::attach(pid_t pid, const Options& options)
 {
     check_capturable(pid);
+    Counting counting;
+    if (!options.counters.empty())
+        counting = open_counters("capture", options.counters);
     auto impl = std::make_unique<Impl>(options, pid, false);
-    impl->loader = load_bpf("capture", options, nullptr);
+    impl->loader = load_bpf("capture", options, counting.perf.get());
+    impl->count_with(std::move(counting));
     impl->dispatcher.set_root(pid);
     return Session(std::move(impl));
 }

@@ -31,31 +31,42 @@ std::vector<EventInfo> list_events()
     return detail::known_events();
 }
 
+Counting open_counters(const char* fn, const std::string& spec)
+{
+    std::vector<detail::CounterSpec> specs;
+    try {
+        specs = detail::parse_counter_spec(spec);
+    } catch (const std::invalid_argument& e) {
+        throw Error(fn, e.what());
+    }
+    Counting counting;
+    try {
+        counting.perf = std::make_unique<detail::PerfEventSet>(specs);
+    } catch (const std::runtime_error& e) {
+        throw Error(fn, std::string(e.what()) +
+                            "; events countable here: " + detail::available_event_names());
+    }
+    for (const auto& c : specs)
+        counting.names.push_back(c.name);
+    return counting;
+}
+
+void Session::Impl::count_with(Counting counting)
+{
+    perf = std::move(counting.perf);
+    counter_names = std::move(counting.names);
+}
+
 void Session::set_counters(const std::string& spec)
 {
     Impl& s = *impl_;
     if (s.started)
         throw Error("set_counters", "counters must be chosen before the first run");
-    std::vector<detail::CounterSpec> specs;
-    try {
-        specs = detail::parse_counter_spec(spec);
-    } catch (const std::invalid_argument& e) {
-        throw Error("set_counters", e.what());
-    }
-    std::unique_ptr<detail::PerfEventSet> perf;
-    try {
-        perf = std::make_unique<detail::PerfEventSet>(specs);
-    } catch (const std::runtime_error& e) {
-        throw Error("set_counters", std::string(e.what()) + "; events countable here: " +
-                                        detail::available_event_names());
-    }
+    Counting counting = open_counters("set_counters", spec);
     // Nothing is tracked before the first run, so the program can be replaced.
-    auto loader = load_bpf("set_counters", s.options, perf.get());
+    auto loader = load_bpf("set_counters", s.options, counting.perf.get());
     s.loader = std::move(loader);
-    s.perf = std::move(perf);
-    s.counter_names.clear();
-    for (const auto& c : specs)
-        s.counter_names.push_back(c.name);
+    s.count_with(std::move(counting));
 }
 
 const std::vector<std::string>& Session::counter_names() const

@@ -18,6 +18,15 @@
 
 namespace pctx {
 
+// Requested counters, their perf events open on every CPU.
+struct Counting {
+    std::unique_ptr<detail::PerfEventSet> perf; // null: none requested
+    std::vector<std::string> names;
+};
+
+// Opens the events of a set_counters() spec; failures become Error(fn, ...).
+Counting open_counters(const char* fn, const std::string& spec);
+
 class Session::Impl {
 public:
     Impl(Options opts, pid_t pid, bool was_spawned);
@@ -45,6 +54,8 @@ public:
     std::uint64_t lost_reported = 0;
     std::uint64_t thread_failed_reported = 0;
 
+    // Takes the counters the loader was loaded with.
+    void count_with(Counting counting);
     // Every counted thread's totals now, running ones up to this instant.
     detail::CounterSnapshot counter_snapshot() const;
 
