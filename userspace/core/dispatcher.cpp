@@ -84,12 +84,13 @@ void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids, std::ui
         if (contains(proc.threads, tid))
             continue;
         proc.threads.push_back(tid);
-        deliver(handlers_.init_lwp, LwpEvent{pid, tid, now_ns}, false, kZero);
+        deliver(handlers_.init_lwp, LwpEvent{pid, tid, advance(now_ns)}, false, kZero);
     }
 }
 
 void Dispatcher::dispatch(const pctx_record& rec, std::size_t size)
 {
+    advance(rec.time_ns);
     switch (rec.type) {
     case PCTX_REC_THREAD:
         on_thread(rec);
@@ -113,7 +114,7 @@ void Dispatcher::on_thread(const pctx_record& rec)
     const auto it = procs_.find(rec.pid);
     if (it == procs_.end() || rec.child <= 0)
         return;
-    const LwpEvent ev{rec.pid, rec.child, rec.time_ns};
+    const LwpEvent ev{rec.pid, rec.child, now_};
     // A thread born between tracking and the /proc listing is already known.
     if (!contains(it->second.threads, rec.child)) {
         it->second.threads.push_back(rec.child);
@@ -127,7 +128,7 @@ void Dispatcher::on_fork(const pctx_record& rec)
     if (procs_.find(rec.pid) == procs_.end())
         return;
     if (handlers_.fork)
-        handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, rec.time_ns});
+        handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, now_});
     if (rec.flags & PCTX_FORK_UNTRACKED) {
         report("cannot follow pid " + std::to_string(rec.child) +
                ": the tracked-process map is full (raise Options::max_processes)");
@@ -135,7 +136,7 @@ void Dispatcher::on_fork(const pctx_record& rec)
     }
     Process& child = procs_[rec.child];
     child.threads.assign(1, rec.child);
-    deliver(handlers_.init_lwp, LwpEvent{rec.child, rec.child, rec.time_ns}, false, kZero);
+    deliver(handlers_.init_lwp, LwpEvent{rec.child, rec.child, now_}, false, kZero);
 }
 
 void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
@@ -150,7 +151,7 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
     ev.tid = rec.child;
     if (ev.tid <= 0) // translated namespaces: the one thread that survived
         ev.tid = proc.threads.size() == 1 ? proc.threads.front() : rec.pid;
-    ev.time_ns = rec.time_ns;
+    ev.time_ns = now_;
     ev.truncated = (rec.flags & PCTX_EXEC_TRUNCATED) != 0;
     const std::size_t avail = size > sizeof(pctx_record) ? size - sizeof(pctx_record) : 0;
     const std::size_t len = std::min<std::size_t>(rec.args_len, avail);
@@ -168,7 +169,7 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
     CounterValues image_total = proc.finished;
     if (!proc.awaiting_first_exec) {
         add(image_total, thread_total);
-        fini_all(rec.pid, proc, rec.time_ns, ev.tid, thread_total);
+        fini_all(rec.pid, proc, now_, ev.tid, thread_total);
     }
     proc.awaiting_first_exec = false;
     proc.finished = kZero;
@@ -178,7 +179,7 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
         return;
     }
     proc.threads.assign(1, rec.pid);
-    deliver(handlers_.init_lwp, LwpEvent{rec.pid, rec.pid, rec.time_ns}, false, kZero);
+    deliver(handlers_.init_lwp, LwpEvent{rec.pid, rec.pid, now_}, false, kZero);
 }
 
 void Dispatcher::on_exit(const pctx_record& rec)
@@ -187,7 +188,7 @@ void Dispatcher::on_exit(const pctx_record& rec)
     if (it == procs_.end())
         return;
     Process& proc = it->second;
-    const LwpEvent lwp{rec.pid, rec.tid, rec.time_ns};
+    const LwpEvent lwp{rec.pid, rec.tid, now_};
     const CounterValues values = record_values(rec);
 
     const bool caller = (rec.flags & PCTX_EXIT_CALLER) != 0;
@@ -208,7 +209,7 @@ void Dispatcher::on_exit(const pctx_record& rec)
             deliver(handlers_.lwp_exit, lwp, false, values);
     }
     if (group_dead)
-        proc.dying = ExitEvent{rec.pid, rec.tid, rec.code, rec.time_ns};
+        proc.dying = ExitEvent{rec.pid, rec.tid, rec.code, now_};
     finish_if_done(it);
 }
 
@@ -218,7 +219,8 @@ void Dispatcher::finish_if_done(std::map<pid_t, Process>::iterator it)
     if (!proc.dying || !proc.threads.empty())
         return;
     ExitEvent ev = *proc.dying;
-    if (proc.exit_caller != 0) // exit names the thread that ended the process
+    ev.time_ns = advance(ev.time_ns); // straggling thread records came after
+    if (proc.exit_caller != 0)        // exit names the thread that ended the process
         ev.tid = proc.exit_caller;
     const CounterValues totals = proc.finished;
     if (ev.pid == root_)
@@ -242,17 +244,18 @@ void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t
 
 void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
 {
+    advance(now_ns);
     if (!handlers_.tick)
         return;
     for (const auto& [pid, proc] : procs_)
         for (pid_t tid : proc.threads) {
             if (!snapshot) {
-                deliver(handlers_.tick, LwpEvent{pid, tid, now_ns}, false, kZero);
+                deliver(handlers_.tick, LwpEvent{pid, tid, now_}, false, kZero);
                 continue;
             }
             const auto found = snapshot->find(thread_key(pid, tid));
             if (found != snapshot->end())
-                deliver(handlers_.tick, LwpEvent{pid, tid, now_ns}, false, found->second);
+                deliver(handlers_.tick, LwpEvent{pid, tid, now_}, false, found->second);
         }
 }
 
@@ -274,6 +277,12 @@ void Dispatcher::reconcile()
         // A dying process whose missing records were lost ends here.
         finish_if_done(it++);
     }
+}
+
+std::uint64_t Dispatcher::advance(std::uint64_t time_ns)
+{
+    now_ = std::max(now_, time_ns);
+    return now_;
 }
 
 void Dispatcher::report(const std::string& message) const

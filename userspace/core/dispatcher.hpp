@@ -96,6 +96,8 @@ private:
     void fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t known_tid,
                   const CounterValues& known);
     void report(const std::string& message) const;
+    // Moves now_ to time_ns unless that is earlier; returns now_.
+    std::uint64_t advance(std::uint64_t time_ns);
     // Delivers exit and forgets the process once no thread record is owed.
     void finish_if_done(std::map<pid_t, Process>::iterator it);
 
@@ -105,6 +107,10 @@ private:
     pid_t root_ = 0;
     std::optional<ExitEvent> root_exit_;
     Context context_;
+    // Events' time: each record's, never before the last one delivered. The
+    // ring holds records in the order they were reserved, but each took its
+    // time just before, on its own CPU: two CPUs can swap by a microsecond.
+    std::uint64_t now_ = 0;
 };
 
 } // namespace pctx::detail
