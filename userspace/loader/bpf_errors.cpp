@@ -1,5 +1,6 @@
 #include "loader/bpf_errors.hpp"
 
+#include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +55,17 @@ std::string missing_capabilities()
     return missing;
 }
 
+// The first kernel feature pctx-bpf needs that this kernel refuses, found by
+// trying each (as libbpf-tools do), never by comparing version numbers.
+std::string missing_kernel_feature()
+{
+    if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 0)
+        return "the BPF ring buffer (Linux 5.8)";
+    if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nullptr) == 0)
+        return "BTF-typed tracepoints (Linux 5.5)";
+    return {};
+}
+
 } // namespace
 
 std::string check_btf(const std::string& btf_path)
@@ -84,8 +96,13 @@ std::string explain_bpf_failure(int err, const std::string& stage)
             msg += " (a seccomp filter refuses bpf(): Docker's default profile does; run "
                    "the container with a profile that allows bpf and perf_event_open)";
     } else if (e == ENOENT || e == EINVAL || e == ESRCH) {
-        msg += " (this kernel lacks a feature pctx-bpf needs: BTF-typed tracepoints, "
-               "Linux 5.5+, and the BPF ring buffer, Linux 5.8+; run with -v for details)";
+        const std::string feature = missing_kernel_feature();
+        if (!feature.empty())
+            msg += " (this kernel has no " + feature +
+                   "; pctx-bpf needs Linux 5.8 or newer, see the README's kernel table)";
+        else
+            msg += " (this kernel refused a program or map; run with -v for libbpf's "
+                   "account of it)";
     }
     return msg;
 }
