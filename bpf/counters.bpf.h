@@ -8,6 +8,8 @@
 #ifndef PCTX_COUNTERS_BPF_H
 #define PCTX_COUNTERS_BPF_H
 
+#include "counter_math.h"
+
 #define E2BIG 7			/* errno values are not in BTF */
 #define PCTX_TICK_NS 4000000ULL /* one scheduler tick at HZ=250 */
 
@@ -66,42 +68,6 @@ static __always_inline void read_counters(struct readings *r, __u32 cpu)
 	}
 }
 
-/* Shifts hi and lo (lo <= hi) right together until both fit 32 bits: their
- * ratio keeps 16 significant bits at least. Two tests, not a loop: a loop
- * here, inside the per-counter loop, multiplied the verifier's work by 32. */
-static __always_inline void narrow(__u64 *hi, __u64 *lo)
-{
-	if (*hi >> 48) {
-		*hi >>= 32;
-		*lo >>= 32;
-	} else if (*hi >> 32) {
-		*hi >>= 16;
-		*lo >>= 16;
-	}
-}
-
-/* delta * enabled / running (running <= enabled), without overflowing. */
-static __always_inline __u64 scale(__u64 delta, __u64 enabled, __u64 running)
-{
-	if (running == 0)
-		return 0;
-	if (running >= enabled)
-		return delta;
-	narrow(&enabled, &running);
-	if (running == 0) /* counted for under 2^-16 of the slice: no estimate */
-		return delta;
-	return delta / running * enabled + delta % running * enabled / running;
-}
-
-/* a * b / c, for b <= c, without overflowing 64 bits. */
-static __always_inline __u64 mul_div(__u64 a, __u64 b, __u64 c)
-{
-	narrow(&c, &b);
-	if (c == 0)
-		return 0;
-	return a / c * b + a % c * b / c;
-}
-
 /*
  * v, in a register the verifier has not linked to where v came from. What a
  * branch learns about a linked copy it also learns about the original: the
@@ -143,12 +109,13 @@ static __noinline __u64 slice_total(const struct pctx_thread *t, const struct re
 	__u64 total = t->total[k], slice = 0, unseen = read ? unlinked(e->missed) : since_out;
 
 	if (read)
-		slice = scale(r->v[k].counter - t->start[k], r->v[k].enabled - t->start_enabled[k],
-			      r->v[k].running - t->start_running[k]);
+		slice = pctx_scale(r->v[k].counter - t->start[k],
+				   r->v[k].enabled - t->start_enabled[k],
+				   r->v[k].running - t->start_running[k]);
 	if (time_counters & (1U << k))
 		return total + (e->rt_exact ? since_out : unseen + slice);
 	if (unseen > 0 && observed > 0 && unseen <= observed)
-		total += mul_div(total, unseen, observed);
+		total += pctx_mul_div(total, unseen, observed);
 	return total + slice;
 }
 

@@ -2,6 +2,7 @@
 // the BPF program reloaded to count with them) and reading them.
 #include "core/session_impl.hpp"
 
+#include "counter_math.h"
 #include "counters/event_table.hpp"
 
 #include <stdexcept>
@@ -9,19 +10,11 @@
 namespace pctx {
 namespace {
 
-__extension__ using Wide = unsigned __int128; // delta * enabled overflows 64 bits
-
-// A running thread's current slice, as BPF would add it at switch-out.
+// A running thread's current slice, as BPF will add it at switch-out.
 std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, std::size_t k)
 {
-    const std::uint64_t delta = now.counter - t.start[k];
-    const std::uint64_t enabled = now.enabled - t.start_enabled[k];
-    const std::uint64_t running = now.running - t.start_running[k];
-    if (running == 0)
-        return 0;
-    if (running >= enabled)
-        return delta;
-    return static_cast<std::uint64_t>(static_cast<Wide>(delta) * enabled / running);
+    return pctx_scale(now.counter - t.start[k], now.enabled - t.start_enabled[k],
+                      now.running - t.start_running[k]);
 }
 
 } // namespace
