@@ -8,16 +8,24 @@
  *   pthread_join(): a joined thread may still be exiting when its process's
  *   last thread exits, in either order. The program therefore never infers
  *   "the thread that ended the process" from the order of these hooks but
- *   from each exiting thread's own state, the same in every version:
- *   - killed (by exit_group(), a fatal signal or another thread's exec):
- *     get_signal() set PF_SIGNALED on it;
- *   - the exit_group() caller: SIGNAL_GROUP_EXIT is set, it is not killed,
- *     and no SIGKILL is pending for it. do_group_exit() sets the flag and
- *     queues SIGKILL for every other thread not yet a zombie, in one locked
- *     step: a thread already inside do_exit() then keeps that SIGKILL
- *     pending, which tells it apart from the caller.
- *   An fentry on do_group_exit would say the same, but needs ftrace (locked
- *   down on some machines) and patches kernel text at every attach.
+ *   from each exiting thread's own state:
+ *   - killed (by exit_group(), a fatal signal, a core dump or another
+ *     thread's exec): get_signal() set PF_SIGNALED on it;
+ *   - the exit_group() caller: SIGNAL_GROUP_EXIT is set, the group's exit
+ *     code is a status (exit_group() stores code << 8, where a signal's group
+ *     exit stores the signal number), it is not killed, and no SIGKILL is
+ *     pending for it. do_group_exit() sets flag and code and queues SIGKILL
+ *     for every other thread not yet a zombie, in one locked step: a thread
+ *     already inside do_exit() keeps that SIGKILL pending, which tells it
+ *     apart from the caller.
+ *   Linux 5.10 sets SIGNAL_GROUP_EXIT only when the process has other
+ *   threads: a lone thread's exit_group() looks like a plain exit, which
+ *   ends the process all the same. Two rare races stay ambiguous: since 6.0
+ *   a last thread leaving by plain exit() also sets the flag, with no
+ *   SIGKILL for a thread still inside do_exit(); and on 5.10 a SIGKILL sent
+ *   to the caller itself hides it. An fentry on do_group_exit would be
+ *   exact, but needs ftrace (locked down on some machines) and patches
+ *   kernel text at every attach.
  */
 #ifndef PCTX_CORE_FIXES_BPF_H
 #define PCTX_CORE_FIXES_BPF_H

@@ -324,29 +324,32 @@ int BPF_PROG(pctx_exit, struct task_struct *p)
 	struct signal_struct *sig;
 	__u64 values[PCTX_MAX_COUNTERS] = {};
 	__u32 tgid, tid, flags = 0, sig_flags;
-	__s32 code;
+	__s32 code, group_code;
 
 	if (!lookup_current(&tgid, &tid))
 		return 0;
 
 	thread_finish(p, BPF_CORE_READ(p, pid), values, false, 0, 0, 0);
 	sig = BPF_CORE_READ(p, signal);
-	sig_flags = BPF_CORE_READ(sig, flags);
-	/* do_exit() has already counted this thread out of signal->live. */
+	/* do_exit() has already counted this thread out of signal->live. Read
+	 * before the flags: a caller of exit_group() sets them before its own
+	 * decrement, so a thread that sees live at 0 sees them too. */
 	if (BPF_CORE_READ(sig, live.counter) == 0)
 		flags |= PCTX_EXIT_GROUP_DEAD;
+	sig_flags = BPF_CORE_READ(sig, flags);
+	group_code = BPF_CORE_READ(sig, group_exit_code);
 	if (sig_flags & PCTX_SIGNAL_GROUP_EXIT)
 		flags |= PCTX_EXIT_GROUP_EXIT;
 	/* Killed, or else the exit_group() caller: see core_fixes.bpf.h. */
 	if (BPF_CORE_READ(p, flags) & PCTX_PF_SIGNALED)
 		flags |= PCTX_EXIT_ZAPPED;
-	else if ((sig_flags & PCTX_SIGNAL_GROUP_EXIT) &&
+	else if ((sig_flags & PCTX_SIGNAL_GROUP_EXIT) && !(group_code & 0x7f) &&
 		 !(BPF_CORE_READ(p, pending.signal.sig[0]) & PCTX_SIGKILL_BIT))
 		flags |= PCTX_EXIT_CALLER;
 	/* The status wait(2) reports for the process, as wait_task_zombie() picks it. */
 	code = BPF_CORE_READ(p, exit_code);
 	if (sig_flags & PCTX_SIGNAL_GROUP_EXIT)
-		code = BPF_CORE_READ(sig, group_exit_code);
+		code = group_code;
 	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, code, values);
 	return 0;
 }

@@ -188,6 +188,18 @@ TEST_CASE("exit_group() from a thread: exit names that thread, and nobody exited
     CHECK(t.exit->exit_code() == 7);
 }
 
+TEST_CASE("abort() in a thread: a signal death, every thread killed, no caller", "[bpf][lifecycle]")
+{
+    auto t = trace({target("exit_from_thread"), "abort"});
+    INFO(t.log.dump());
+    CHECK(t.log.count("lwp_create") == 3);
+    CHECK(t.log.count("fini_lwp") == 4);
+    CHECK(t.log.count("lwp_exit") == 0);
+    REQUIRE(t.exit);
+    CHECK_FALSE(t.exit->exited());
+    CHECK(t.exit->signal() == SIGABRT);
+}
+
 TEST_CASE("main's pthread_exit() is its own lwp_exit; the last thread ends the process",
           "[bpf][lifecycle]")
 {

@@ -57,7 +57,7 @@ struct PCTX_API ExecEvent {
 
 struct PCTX_API ExitEvent {
     pid_t pid = 0;
-    pid_t tid = 0;       // the last thread to exit
+    pid_t tid = 0;       // the exit_group() caller, or else the last thread to exit
     int wait_status = 0; // as waitpid(2) reports it: use WIFEXITED() and friends
     std::uint64_t time_ns = 0;
     bool exited() const;
@@ -111,7 +111,8 @@ struct Options {
     std::uint32_t max_processes = 16384; // tracked processes at once
     // Per-thread counters to count from the start, as set_counters() takes
     // them: given here, the BPF program loads once, counting, and an event
-    // that cannot be counted is refused before any process is started.
+    // that cannot be counted is refused before any process is started. Read
+    // by spawn() and attach() only; after them, use set_counters().
     std::string counters;
 };
 

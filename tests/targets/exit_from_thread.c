@@ -2,9 +2,12 @@
  *   caller: two threads park, a third calls exit(7) while main waits: the
  *           process ends by that thread's exit_group().
  *   last:   main calls pthread_exit(); a thread joins it, then returns: the
- *           process ends with that last thread, status 0. */
+ *           process ends with that last thread, status 0.
+ *   abort:  as caller, but the third thread calls abort() (no core file):
+ *           the process dies of SIGABRT, every thread killed. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +27,12 @@ static void *caller(void *arg)
 	exit(7);
 }
 
+static void *aborter(void *arg)
+{
+	(void)arg;
+	abort();
+}
+
 static void *survivor(void *arg)
 {
 	(void)arg;
@@ -37,10 +46,13 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return 2;
-	if (strcmp(argv[1], "caller") == 0) {
+	if (strcmp(argv[1], "caller") == 0 || strcmp(argv[1], "abort") == 0) {
+		const struct rlimit no_core = {0, 0};
+
+		setrlimit(RLIMIT_CORE, &no_core);
 		pthread_create(&t, NULL, parked, NULL);
 		pthread_create(&t, NULL, parked, NULL);
-		pthread_create(&t, NULL, caller, NULL);
+		pthread_create(&t, NULL, argv[1][0] == 'c' ? caller : aborter, NULL);
 		for (;;)
 			pause();
 	}

@@ -62,6 +62,9 @@ public:
     bool empty() const { return procs_.empty(); }
     std::size_t process_count() const { return procs_.size(); }
     void set_root(pid_t pid) { root_ = pid; }
+    // The time to give an event happening at time_ns: never before the last
+    // one delivered (see now_).
+    std::uint64_t advance(std::uint64_t time_ns);
     const std::optional<ExitEvent>& root_exit() const { return root_exit_; }
 
 private:
@@ -96,8 +99,7 @@ private:
     void fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t known_tid,
                   const CounterValues& known);
     void report(const std::string& message) const;
-    // Moves now_ to time_ns unless that is earlier; returns now_.
-    std::uint64_t advance(std::uint64_t time_ns);
+
     // Delivers exit and forgets the process once no thread record is owed.
     void finish_if_done(std::map<pid_t, Process>::iterator it);
 

@@ -119,7 +119,7 @@ void Session::Impl::check_losses()
              " events lost: the kernel's ring buffer was full (give it more room with "
              "Options::ring_buffer_bytes)");
     if (handlers.lost)
-        handlers.lost(LostEvent{fresh, monotonic_ns()});
+        handlers.lost(LostEvent{fresh, dispatcher.advance(monotonic_ns())});
     dispatcher.reconcile();
 }
 

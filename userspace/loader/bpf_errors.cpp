@@ -60,7 +60,7 @@ std::string missing_capabilities()
 std::string missing_kernel_feature()
 {
     if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 0)
-        return "the BPF ring buffer (Linux 5.8)";
+        return "BPF ring buffer (Linux 5.8)";
     if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_TRACING, nullptr) == 0)
         return "BTF-typed tracepoints (Linux 5.5)";
     return {};
