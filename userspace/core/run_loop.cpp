@@ -245,8 +245,7 @@ RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsampl
         if (dispatcher.empty())
             return RunResult::Finished;
         if (perf) {
-            const detail::CounterSnapshot snapshot = counter_snapshot();
-            dispatcher.tick_all(sample_ns, &snapshot);
+            dispatcher.tick_all(sample_ns, &counter_snapshot());
         } else {
             dispatcher.tick_all(sample_ns, nullptr);
         }

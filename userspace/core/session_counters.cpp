@@ -80,12 +80,13 @@ std::vector<CounterValue> Session::read_counters(pid_t pid, pid_t tid) const
     return out;
 }
 
-detail::CounterSnapshot Session::Impl::counter_snapshot() const
+const detail::CounterSnapshot& Session::Impl::counter_snapshot()
 {
-    detail::CounterSnapshot snap;
+    detail::CounterSnapshot& snap = snapshot;
+    snap.clear();
     if (!perf)
         return snap;
-    for (auto& entry : loader->read_threads()) {
+    for (const auto& entry : loader->read_threads()) {
         pctx_thread t = entry.state;
         // Running now: add the slice so far. The entry is read again after
         // the counters: if it changed meanwhile, the thread switched and the

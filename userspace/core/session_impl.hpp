@@ -57,7 +57,9 @@ public:
     // Takes the counters the loader was loaded with.
     void count_with(Counting counting);
     // Every counted thread's totals now, running ones up to this instant.
-    detail::CounterSnapshot counter_snapshot() const;
+    // The map is reused by the next call.
+    const detail::CounterSnapshot& counter_snapshot();
+    detail::CounterSnapshot snapshot;
 
 private:
     void start_target();

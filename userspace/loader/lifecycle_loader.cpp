@@ -202,15 +202,18 @@ bool LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) co
     return false;
 }
 
-std::vector<ThreadEntry> LifecycleLoader::read_threads() const
+const std::vector<ThreadEntry>& LifecycleLoader::read_threads()
 {
-    std::vector<ThreadEntry> out;
+    std::vector<ThreadEntry>& out = threads_;
+    out.clear();
     if (!counting_)
         return out;
     const int fd = bpf_map__fd(skel_->maps.threads);
     constexpr __u32 kChunk = 256;
-    std::vector<__u32> keys(kChunk);
-    std::vector<pctx_thread> values(kChunk);
+    std::vector<__u32>& keys = batch_keys_;
+    std::vector<pctx_thread>& values = batch_values_;
+    keys.resize(kChunk);
+    values.resize(kChunk);
     __u32 batch = 0;
     bool first = true;
     for (;;) {

@@ -67,8 +67,9 @@ public:
     // Counting (only with LoaderConfig::counters): starts counting the threads
     // pid has now; returns 0 or an errno.
     int seed_threads(pid_t pid);
-    // Every counted thread, each entry read consistently.
-    std::vector<ThreadEntry> read_threads() const;
+    // Every counted thread, each entry read consistently. The vector is
+    // reused by the next call: a tick allocates nothing.
+    const std::vector<ThreadEntry>& read_threads();
     // One thread again; false if it is gone.
     bool read_thread(std::uint32_t kernel_tid, pctx_thread& out) const;
 
@@ -77,6 +78,11 @@ private:
     static SkeletonPtr<lifecycle_bpf>
     open_configured(const LoaderConfig& config, const std::string& btf, const struct stat& ns);
 
+    // read_threads()'s buffers, kept: 1000 threads are 330 KB, which malloc
+    // would map and unmap (and fault in) at every tick.
+    std::vector<ThreadEntry> threads_;
+    std::vector<__u32> batch_keys_;
+    std::vector<pctx_thread> batch_values_;
     SkeletonPtr<lifecycle_bpf> skel_;
     RingBufferPtr ring_;
     const RecordFn* current_fn_ = nullptr;
