@@ -32,34 +32,35 @@ int main(int argc, char** argv)
         auto session = pctx::Session::spawn(
             {"/bin/sh", "-c", std::string("exec ") + argv[1] + " " + threads + " > /dev/null"});
         session.set_counters("cpu-clock");
-        unsigned seen_ticks = 0, rows = 0, inits = 0;
-        double tick_ms = 0;
-        double batch_start = 0;
-        std::uint64_t sum = 0;
-        session.handlers().init_lwp = [&](const pctx::LwpEvent&) {
-            ++inits;
-        };
+        // A tick's rows share its time: a new time starts the next tick. The
+        // cost per tick is the tracer's CPU from the first tick's start to
+        // the last one's, over the ticks between: start-up and the threads'
+        // creation stay out of it.
+        unsigned seen_ticks = 0;
+        std::uint64_t tick_time = 0, sum = 0;
+        double first_tick_cpu = 0, last_tick_cpu = 0;
         session.handlers().tick = [&](const pctx::LwpEvent& ev) {
-            // One tick delivers a row per thread; time from its first row.
-            if (rows % static_cast<unsigned>(std::atoi(threads.c_str())) == 0)
-                batch_start = thread_cpu_ms();
-            sum += session.read_counters(ev.pid, ev.tid).front().value;
-            ++rows;
-            if (rows % static_cast<unsigned>(std::atoi(threads.c_str())) == 0) {
-                tick_ms += thread_cpu_ms() - batch_start;
-                ++seen_ticks;
+            if (ev.time_ns != tick_time) {
+                tick_time = ev.time_ns;
+                last_tick_cpu = thread_cpu_ms();
+                if (seen_ticks++ == 0)
+                    first_tick_cpu = last_tick_cpu;
             }
+            sum += session.read_counters(ev.pid, ev.tid).front().value;
         };
         const double before = thread_cpu_ms();
         session.run(std::chrono::milliseconds(10), ticks);
         const double total = thread_cpu_ms() - before;
         std::printf("threads %s, ticks %u (requested %u), tracer CPU %.1f ms in all\n",
                     threads.c_str(), seen_ticks, ticks, total);
-        std::printf("per tick: %.3f ms of tracer CPU, batched read included (handlers: "
-                    "%.3f ms)\n",
-                    total / ticks, seen_ticks ? tick_ms / seen_ticks : 0.0);
+        if (seen_ticks < 2) {
+            std::fprintf(stderr, "tick_cost: too few ticks to measure\n");
+            return 1;
+        }
+        std::printf("per tick: %.3f ms of tracer CPU (batched read, %s rows and their "
+                    "handlers; start-up excluded)\n",
+                    (last_tick_cpu - first_tick_cpu) / (seen_ticks - 1), threads.c_str());
         (void)sum;
-        (void)inits;
     } catch (const pctx::Error& e) {
         std::fprintf(stderr, "tick_cost: %s\n", e.what());
         return 1;

@@ -30,8 +30,10 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32); /* the kernel's tid */
-	__type(value, struct pctx_thread);
+	__uint(key_size, sizeof(__u32)); /* the kernel's tid */
+	/* struct pctx_thread, cut by the loader to PCTX_THREAD_SIZE(ncounters):
+	 * sizes, not a BTF type, so that the size can change. */
+	__uint(value_size, sizeof(struct pctx_thread));
 } threads SEC(".maps");
 
 /* A zeroed entry to fill: too big for the BPF stack beside the readings. */
@@ -106,12 +108,12 @@ static __noinline __u64 slice_total(const struct pctx_thread *t, const struct re
 {
 	bool read = e->read_mask & (1U << k);
 	__u64 since_out = unlinked(e->since_out), observed = unlinked(e->observed);
-	__u64 total = t->total[k], slice = 0, unseen = read ? unlinked(e->missed) : since_out;
+	__u64 total = t->c[k].total, slice = 0, unseen = read ? unlinked(e->missed) : since_out;
 
 	if (read)
-		slice = pctx_scale(r->v[k].counter - t->start[k],
-				   r->v[k].enabled - t->start_enabled[k],
-				   r->v[k].running - t->start_running[k]);
+		slice = pctx_scale(r->v[k].counter - t->c[k].start,
+				   r->v[k].enabled - t->c[k].start_enabled,
+				   r->v[k].running - t->c[k].start_running);
 	if (time_counters & (1U << k))
 		return total + (e->rt_exact ? since_out : unseen + slice);
 	if (unseen > 0 && observed > 0 && unseen <= observed)
@@ -147,7 +149,7 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters)
 			break;
-		t->total[k] = slice_total(t, r, k, &e);
+		t->c[k].total = slice_total(t, r, k, &e);
 	}
 	if (seen)
 		t->rt_observed += rt_now - t->rt_in;
@@ -167,9 +169,9 @@ static __always_inline void switch_in(struct pctx_thread *t, const struct readin
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters)
 			break;
-		t->start[k] = r->v[k].counter;
-		t->start_enabled[k] = r->v[k].enabled;
-		t->start_running[k] = r->v[k].running;
+		t->c[k].start = r->v[k].counter;
+		t->c[k].start_enabled = r->v[k].enabled;
+		t->c[k].start_running = r->v[k].running;
 	}
 	t->cpu = cpu;
 	t->on_cpu = 1;
@@ -241,8 +243,11 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 								  : PCTX_TICK_NS;
 	}
 	switch_out(t, &r, rt, t->on_cpu && t->cpu == cpu, cpu);
-	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)
-		values[k] = t->total[k];
+	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+		if (k >= ncounters) /* the value ends there */
+			break;
+		values[k] = t->c[k].total;
+	}
 	if (!restart) {
 		bpf_map_delete_elem(&threads, &ktid);
 		return;
@@ -255,8 +260,11 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 			return;
 	} else {
 		__sync_fetch_and_add(&t->seq, 1);
-		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++)
-			t->total[k] = 0;
+		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
+			if (k >= ncounters)
+				break;
+			t->c[k].total = 0;
+		}
 		t->rt_observed = 0;
 		__sync_fetch_and_add(&t->seq, 1);
 	}

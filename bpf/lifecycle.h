@@ -96,24 +96,36 @@ struct pctx_exec_record {
  * switch-out seen and the next switch-in seen. Time counters are that runtime
  * itself (see switch_out() in counters.bpf.h); other counters get the missed
  * part back at the thread's own observed rate.
+ *
+ * The map stores only the counters requested: its values end after
+ * c[ncounters - 1] (PCTX_THREAD_SIZE), so a tick copies 128 bytes a thread
+ * for two counters, not 320.
  */
+struct pctx_counter_state {
+	__u64 total;
+	__u64 start; /* the CPU's counter at the last switch-in seen */
+	__u64 start_enabled;
+	__u64 start_running;
+};
+
 struct pctx_thread {
 	__u32 seq;
 	__u32 cpu; /* the CPU it runs on, when on_cpu */
 	__u32 on_cpu;
 	__s32 pid; /* loader's view */
 	__s32 tid;
-	__u32 start_valid; /* bit k: start[k] was read (a read can fail) */
-	__u64 total[PCTX_MAX_COUNTERS];
-	__u64 start[PCTX_MAX_COUNTERS];
-	__u64 start_enabled[PCTX_MAX_COUNTERS];
-	__u64 start_running[PCTX_MAX_COUNTERS];
+	__u32 start_valid;   /* bit k: c[k].start was read (a read can fail) */
 	__u64 rt_in;	     /* se.sum_exec_runtime at the last switch-in seen */
 	__u64 rt_last_out;   /* ... at the last switch-out seen (or start) */
 	__u64 rt_observed;   /* runtime of the slices seen in full */
 	__u64 ktime_in;	     /* bpf_ktime_get_ns() at the last switch-in seen */
 	__u64 exec_start_in; /* se.exec_start then */
+	struct pctx_counter_state c[PCTX_MAX_COUNTERS];
 };
+
+/* Bytes of a threads-map value holding n counters. */
+#define PCTX_THREAD_SIZE(n)                                                                        \
+	(__builtin_offsetof(struct pctx_thread, c) + (n) * sizeof(struct pctx_counter_state))
 
 /* Per-CPU counters of what BPF could not do; userspace sums and reports them. */
 struct pctx_stats {

@@ -109,6 +109,9 @@ struct Options {
     bool verbose = false;      // libbpf's own messages, and more diagnostics
     std::size_t ring_buffer_bytes = 4U << 20;
     std::uint32_t max_processes = 16384; // tracked processes at once
+    // Counted threads at once. Each tick's batched read walks the whole map,
+    // so it is sized for typical trees rather than the kernel's limits.
+    std::uint32_t max_threads = 16384;
     // Per-thread counters to count from the start, as set_counters() takes
     // them: given here, the BPF program loads once, counting, and an event
     // that cannot be counted is refused before any process is started. Read

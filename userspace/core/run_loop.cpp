@@ -108,7 +108,8 @@ void Session::Impl::check_losses()
     if (stats.thread_failed > thread_failed_reported) {
         thread_failed_reported = stats.thread_failed;
         diagnose(std::to_string(stats.thread_failed) +
-                 " threads are not counted: the counted-thread map is full");
+                 " threads are not counted: the counted-thread map is full (raise "
+                 "Options::max_threads)");
     }
     const std::uint64_t lost = stats.lost_records;
     if (lost <= lost_reported)

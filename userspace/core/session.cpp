@@ -67,6 +67,7 @@ std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options&
     detail::LoaderConfig config;
     config.ring_buffer_bytes = options.ring_buffer_bytes;
     config.max_processes = options.max_processes;
+    config.max_threads = options.max_threads;
     config.verbose = options.verbose;
     config.counters = perf;
     try {

@@ -13,8 +13,9 @@ namespace {
 // A running thread's current slice, as BPF will add it at switch-out.
 std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, std::size_t k)
 {
-    return pctx_scale(now.counter - t.start[k], now.enabled - t.start_enabled[k],
-                      now.running - t.start_running[k]);
+    const pctx_counter_state& c = t.c[k];
+    return pctx_scale(now.counter - c.start, now.enabled - c.start_enabled,
+                      now.running - c.start_running);
 }
 
 } // namespace
@@ -80,6 +81,32 @@ std::vector<CounterValue> Session::read_counters(pid_t pid, pid_t tid) const
     return out;
 }
 
+// A running thread's state with its current slice added to its totals. The
+// entry is read again after the counters: if it changed meanwhile, the
+// thread switched, and the second reading is its up-to-date state.
+pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) const
+{
+    pctx_thread t = entry.state;
+    for (int attempt = 0; t.on_cpu && attempt < 3; ++attempt) {
+        detail::CounterValues live{};
+        for (std::size_t k = 0; k < perf->size(); ++k) {
+            detail::PerfReading now;
+            if (perf->read(k, static_cast<int>(t.cpu), now))
+                live[k] = live_delta(now, t, k);
+        }
+        pctx_thread again{};
+        if (!loader->read_thread(entry.kernel_tid, again))
+            break;
+        if (again.seq == t.seq) {
+            for (std::size_t k = 0; k < perf->size(); ++k)
+                t.c[k].total += live[k];
+            break;
+        }
+        t = again;
+    }
+    return t;
+}
+
 const detail::CounterSnapshot& Session::Impl::counter_snapshot()
 {
     detail::CounterSnapshot& snap = snapshot;
@@ -87,30 +114,16 @@ const detail::CounterSnapshot& Session::Impl::counter_snapshot()
     if (!perf)
         return snap;
     for (const auto& entry : loader->read_threads()) {
-        pctx_thread t = entry.state;
-        // Running now: add the slice so far. The entry is read again after
-        // the counters: if it changed meanwhile, the thread switched and the
-        // second reading is its up-to-date state.
-        for (int attempt = 0; t.on_cpu && attempt < 3; ++attempt) {
-            detail::CounterValues live{};
-            for (std::size_t k = 0; k < perf->size(); ++k) {
-                detail::PerfReading now;
-                if (perf->read(k, static_cast<int>(t.cpu), now))
-                    live[k] = live_delta(now, t, k);
-            }
-            pctx_thread again{};
-            if (!loader->read_thread(entry.kernel_tid, again))
-                break;
-            if (again.seq == t.seq) {
-                for (std::size_t k = 0; k < perf->size(); ++k)
-                    t.total[k] += live[k];
-                break;
-            }
-            t = again;
+        // Most threads sleep: only a running one needs a copy to add to.
+        pctx_thread running;
+        const pctx_thread* t = &entry.state;
+        if (t->on_cpu) {
+            running = with_current_slice(entry);
+            t = &running;
         }
-        detail::CounterValues v{};
-        std::copy(std::begin(t.total), std::end(t.total), v.begin());
-        snap[detail::thread_key(t.pid, t.tid)] = v;
+        detail::CounterValues& v = snap[detail::thread_key(t->pid, t->tid)];
+        for (std::size_t k = 0; k < perf->size(); ++k)
+            v[k] = t->c[k].total;
     }
     return snap;
 }

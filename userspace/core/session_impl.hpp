@@ -60,6 +60,7 @@ public:
     // The map is reused by the next call.
     const detail::CounterSnapshot& counter_snapshot();
     detail::CounterSnapshot snapshot;
+    pctx_thread with_current_slice(const detail::ThreadEntry& entry) const;
 
 private:
     void start_target();

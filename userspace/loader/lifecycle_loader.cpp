@@ -15,6 +15,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -138,6 +139,8 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
         bpf_map__set_max_entries(skel->maps.counters,
                                  static_cast<__u32>(config.counters->size()) * ncpus);
         bpf_map__set_max_entries(skel->maps.threads, config.max_threads);
+        bpf_map__set_value_size(skel->maps.threads,
+                                static_cast<__u32>(PCTX_THREAD_SIZE(config.counters->size())));
     } else {
         // Without counters, sched_switch stays untouched.
         bpf_program__set_autoload(skel->progs.pctx_switch, false);
@@ -191,10 +194,13 @@ bool consistent(const pctx_thread& t)
 
 bool LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) const
 {
+    // The map's values hold the requested counters only; the rest stays 0.
+    out = pctx_thread{};
+    const std::size_t size = bpf_map__value_size(skel_->maps.threads);
     // An odd seq means BPF was mid-update: read again (it is a few stores).
     for (int tries = 0; tries < 1000; ++tries) {
-        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &out,
-                                 sizeof(out), 0) != 0)
+        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &out, size,
+                                 0) != 0)
             return false;
         if (consistent(out))
             return true;
@@ -209,11 +215,12 @@ const std::vector<ThreadEntry>& LifecycleLoader::read_threads()
     if (!counting_)
         return out;
     const int fd = bpf_map__fd(skel_->maps.threads);
+    const std::size_t size = bpf_map__value_size(skel_->maps.threads);
     constexpr __u32 kChunk = 256;
     std::vector<__u32>& keys = batch_keys_;
-    std::vector<pctx_thread>& values = batch_values_;
+    std::vector<unsigned char>& values = batch_values_;
     keys.resize(kChunk);
-    values.resize(kChunk);
+    values.resize(kChunk * size);
     __u32 batch = 0;
     bool first = true;
     for (;;) {
@@ -225,7 +232,8 @@ const std::vector<ThreadEntry>& LifecycleLoader::read_threads()
         if (err != 0 && errno != ENOENT)
             break;
         for (__u32 i = 0; i < count; ++i) {
-            ThreadEntry e{keys[i], values[i]};
+            ThreadEntry e{keys[i], {}};
+            std::memcpy(&e.state, values.data() + i * size, size);
             if (!consistent(e.state) && !read_thread(e.kernel_tid, e.state))
                 continue; // gone meanwhile
             out.push_back(e);

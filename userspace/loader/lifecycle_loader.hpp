@@ -32,7 +32,7 @@ class PerfEventSet;
 struct LoaderConfig {
     std::size_t ring_buffer_bytes = 4U << 20;
     std::uint32_t max_processes = 16384;
-    std::uint32_t max_threads = 65536; // counted threads at once
+    std::uint32_t max_threads = 16384; // counted threads at once
     bool verbose = false;
     const PerfEventSet* counters = nullptr; // none: no per-thread counting at all
 };
@@ -82,7 +82,7 @@ private:
     // would map and unmap (and fault in) at every tick.
     std::vector<ThreadEntry> threads_;
     std::vector<__u32> batch_keys_;
-    std::vector<pctx_thread> batch_values_;
+    std::vector<unsigned char> batch_values_; // values of PCTX_THREAD_SIZE(counters)
     SkeletonPtr<lifecycle_bpf> skel_;
     RingBufferPtr ring_;
     const RecordFn* current_fn_ = nullptr;
