@@ -1,5 +1,6 @@
 // Session's per-thread counters: requesting them (perf events opened per CPU,
-// the BPF program reloaded to count with them) and reading them.
+// the BPF program loaded, or by set_counters() reloaded, to count with them)
+// and reading them.
 #include "core/session_impl.hpp"
 
 #include "counter_math.h"
