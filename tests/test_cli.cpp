@@ -91,7 +91,6 @@ TEST_CASE("CLI: -p captures a running process until it exits", "[bpf][cli]")
 
 TEST_CASE("CLI: bad input is a usage error with status 2", "[bpf][cli]")
 {
-    const auto progs = testsupport::settled_bpf_programs();
     // Each with what its message must name.
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
         {{"run", "--no-such-option", "--", "/bin/true"}, "unknown option '--no-such-option'"},
@@ -126,7 +125,7 @@ TEST_CASE("CLI: bad input is a usage error with status 2", "[bpf][cli]")
         CHECK(r.err.find("--help") != std::string::npos);
         CHECK(r.out.empty());
     }
-    CHECK(testsupport::bpf_programs_return_to(progs));
+    CHECK(testsupport::no_orphan_pctx_programs());
 }
 
 TEST_CASE("CLI: raw events and modifiers pass the usage check", "[bpf][cli][counters]")

@@ -107,10 +107,12 @@ TEST_CASE("CLI list: every event, software and hardware apart, marked", "[cli]")
         REQUIRE(at != std::string::npos);
         CHECK((e.kind == "software" ? (at > sw && at < hw) : at > hw));
         const std::string line = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
-        if (e.available)
+        if (e.available) {
             CHECK(line.find(" available") != std::string::npos);
-        else
+            CHECK(line.find("not available") == std::string::npos);
+        } else {
             CHECK(line.find("not available") != std::string::npos);
+        }
     }
     CHECK(clitest::run({"list", "extra"}).status == 2);
 }

@@ -305,12 +305,11 @@ TEST_CASE("CLI -t: a tick column of cycles, or of CPU time without a PMU", "[bpf
 
 TEST_CASE("CLI: more than 8 counters in all is a usage error", "[bpf][cli]")
 {
-    const auto progs = testsupport::settled_bpf_programs();
     const auto r = clitest::run({"run", "-c", "cpu-clock,task-clock,page-faults,context-switches",
                                  "-c", "cpu-migrations,minor-faults,major-faults,alignment-faults",
                                  "-c", "emulation-faults", "--", "/bin/true"});
     INFO(r.err);
     CHECK(r.status == 2);
     CHECK(r.err.find("at most 8") != std::string::npos);
-    CHECK(testsupport::bpf_programs_return_to(progs));
+    CHECK(testsupport::no_orphan_pctx_programs());
 }

@@ -36,14 +36,14 @@ void collect(const char* fn, const char* fmt, va_list ap)
 // Runs attempt, which must fail; returns what errfn got. Checks no leak.
 std::string refusal(const std::function<pctx_t*()>& attempt)
 {
-    const auto progs = testsupport::settled_bpf_programs();
     const auto fds = testsupport::open_fds();
     g_messages.clear();
     pctx_t* p = attempt();
     if (p)
         pctx_release(p);
     CHECK(p == nullptr);
-    CHECK(testsupport::bpf_programs_return_to(progs));
+    CHECK(testsupport::bpf_programs_held_by(::getpid()).empty());
+    CHECK(testsupport::no_orphan_pctx_programs());
     CHECK(testsupport::open_fds() == fds);
     CHECK(testsupport::children_of_self().empty());
     return g_messages;

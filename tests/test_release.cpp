@@ -41,7 +41,7 @@ TEST_CASE("release kills a spawned tree with grandchildren, followed or not", "[
 {
     const bool follow = GENERATE(false, true);
     INFO("follow_forks " << follow);
-    const auto progs = testsupport::settled_bpf_programs();
+    std::set<std::uint32_t> progs;
 
     char dir[] = "/tmp/pctx-tree-XXXXXX";
     REQUIRE(::mkdtemp(dir));
@@ -61,6 +61,8 @@ TEST_CASE("release kills a spawned tree with grandchildren, followed or not", "[
             std::getline(pids_in, line);
             return line;
         });
+        progs = testsupport::bpf_programs_held_by(::getpid());
+        CHECK_FALSE(progs.empty());
         session.terminate();
         runner.join();
         CHECK(result == pctx::RunResult::Stopped);
@@ -75,15 +77,16 @@ TEST_CASE("release kills a spawned tree with grandchildren, followed or not", "[
     ::unlink(fifo.c_str());
     ::rmdir(dir);
     CHECK(testsupport::children_of_self().empty());
-    CHECK(testsupport::bpf_programs_return_to(progs));
+    CHECK(testsupport::bpf_programs_held_by(::getpid()).empty());
+    CHECK(testsupport::bpf_programs_gone(progs));
 }
 
 TEST_CASE("SIGKILL to the tracer kills the traced tree within a second", "[bpf][release]")
 {
-    const auto progs = testsupport::settled_bpf_programs();
     Child tracer({testsupport::cli(), "run", "-o", "/dev/null", "--", target("tree")});
     const auto pids = read_pids([&] { return tracer.read_line(); });
-    CHECK(testsupport::loaded_bpf_programs() > progs);
+    const auto progs = testsupport::bpf_programs_held_by(tracer.pid());
+    CHECK_FALSE(progs.empty());
     for (pid_t pid : pids)
         CHECK(testsupport::alive(pid));
 
@@ -91,19 +94,21 @@ TEST_CASE("SIGKILL to the tracer kills the traced tree within a second", "[bpf][
     CHECK(testsupport::wait_all_gone(pids, std::chrono::seconds(1)));
     const int status = tracer.wait();
     CHECK(WIFSIGNALED(status));
-    CHECK(testsupport::bpf_programs_return_to(progs));
+    CHECK(testsupport::bpf_programs_gone(progs));
 }
 
 TEST_CASE("releasing a session before it runs kills the waiting command", "[bpf][release]")
 {
-    const auto progs = testsupport::settled_bpf_programs();
+    std::set<std::uint32_t> progs;
     pid_t pid = 0;
     {
         auto session = pctx::Session::spawn({"/bin/sleep", "100"});
         pid = session.pid();
+        progs = testsupport::bpf_programs_held_by(::getpid());
+        CHECK_FALSE(progs.empty());
         CHECK(testsupport::alive(pid));
     }
     CHECK_FALSE(testsupport::alive(pid));
     CHECK(testsupport::children_of_self().empty());
-    CHECK(testsupport::bpf_programs_return_to(progs));
+    CHECK(testsupport::bpf_programs_gone(progs));
 }

@@ -102,34 +102,7 @@ std::string EventLog::dump() const
     return os.str();
 }
 
-std::size_t loaded_bpf_programs()
-{
-    std::size_t n = 0;
-    __u32 id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0)
-        ++n;
-    return n;
-}
-
 namespace {
-
-std::size_t pctx_programs()
-{
-    std::size_t n = 0;
-    __u32 id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0) {
-        const int fd = bpf_prog_get_fd_by_id(id);
-        if (fd < 0)
-            continue;
-        bpf_prog_info info{};
-        __u32 len = sizeof(info);
-        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-            std::string(info.name).rfind("pctx_", 0) == 0)
-            ++n;
-        ::close(fd);
-    }
-    return n;
-}
 
 bool within(std::chrono::milliseconds limit, const std::function<bool()>& cond)
 {
@@ -142,17 +115,85 @@ bool within(std::chrono::milliseconds limit, const std::function<bool()>& cond)
     return true;
 }
 
-} // namespace
-
-std::size_t settled_bpf_programs()
+void add_held(const std::string& fdinfo_dir, std::set<std::uint32_t>& ids)
 {
-    within(std::chrono::seconds(5), [] { return pctx_programs() == 0; });
-    return loaded_bpf_programs();
+    DIR* d = ::opendir(fdinfo_dir.c_str());
+    if (!d)
+        return;
+    while (const dirent* ent = ::readdir(d)) {
+        if (ent->d_name[0] < '0' || ent->d_name[0] > '9')
+            continue;
+        std::ifstream info(fdinfo_dir + "/" + ent->d_name);
+        std::string line;
+        while (std::getline(info, line))
+            if (line.rfind("prog_id:", 0) == 0)
+                ids.insert(static_cast<std::uint32_t>(std::stoul(line.substr(8))));
+    }
+    ::closedir(d);
 }
 
-bool bpf_programs_return_to(std::size_t n)
+std::set<std::uint32_t> pctx_program_ids()
 {
-    return within(std::chrono::seconds(5), [n] { return loaded_bpf_programs() == n; });
+    std::set<std::uint32_t> ids;
+    __u32 id = 0;
+    while (bpf_prog_get_next_id(id, &id) == 0) {
+        const int fd = bpf_prog_get_fd_by_id(id);
+        if (fd < 0)
+            continue;
+        bpf_prog_info info{};
+        __u32 len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+            std::string(info.name).rfind("pctx_", 0) == 0)
+            ids.insert(id);
+        ::close(fd);
+    }
+    return ids;
+}
+
+} // namespace
+
+std::set<std::uint32_t> bpf_programs_held_by(pid_t pid)
+{
+    std::set<std::uint32_t> ids;
+    add_held("/proc/" + std::to_string(pid) + "/fdinfo", ids);
+    return ids;
+}
+
+bool bpf_programs_gone(const std::set<std::uint32_t>& ids)
+{
+    return within(std::chrono::seconds(5), [&ids] {
+        for (std::uint32_t id : ids) {
+            const int fd = bpf_prog_get_fd_by_id(id);
+            if (fd >= 0) {
+                ::close(fd);
+                return false;
+            }
+        }
+        return true;
+    });
+}
+
+bool no_orphan_pctx_programs()
+{
+    return within(std::chrono::seconds(5), [] {
+        std::set<std::uint32_t> orphans = pctx_program_ids();
+        if (orphans.empty())
+            return true;
+        std::set<std::uint32_t> held;
+        DIR* proc = ::opendir("/proc");
+        while (proc) {
+            const dirent* ent = ::readdir(proc);
+            if (!ent)
+                break;
+            if (ent->d_name[0] >= '1' && ent->d_name[0] <= '9')
+                add_held(std::string("/proc/") + ent->d_name + "/fdinfo", held);
+        }
+        if (proc)
+            ::closedir(proc);
+        for (std::uint32_t id : held)
+            orphans.erase(id);
+        return orphans.empty();
+    });
 }
 
 std::size_t open_fds()

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,14 +46,17 @@ private:
     std::vector<Event> events_;
 };
 
-// Number of BPF programs loaded on the machine (needs CAP_SYS_ADMIN).
-std::size_t loaded_bpf_programs();
-// The kernel frees a BPF program an RCU grace period after its last link
-// closes. Waits (bounded) until no pctx program of an earlier test remains,
-// then returns loaded_bpf_programs(): a baseline for leak checks.
-std::size_t settled_bpf_programs();
-// Waits (bounded) until loaded_bpf_programs() == n; false on timeout.
-bool bpf_programs_return_to(std::size_t n);
+// Leak checks that hold while other tracers run on the machine: they look
+// at the programs a given process holds, never at machine-wide totals.
+// Ids of the BPF programs pid holds through its fds (programs and links).
+std::set<std::uint32_t> bpf_programs_held_by(pid_t pid);
+// Waits (bounded) until none of ids exists any more (the kernel frees a
+// program an RCU grace period after its last reference goes); false on timeout.
+bool bpf_programs_gone(const std::set<std::uint32_t>& ids);
+// Waits (bounded) until every pctx program on the machine is held by some
+// process: one that nobody holds was leaked (pinned, or held by a leftover
+// kernel object). False on timeout.
+bool no_orphan_pctx_programs();
 // Number of open file descriptors of this process.
 std::size_t open_fds();
 // Processes whose parent is this process (zombies included).
