@@ -1,32 +1,47 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Per-thread counters, part of the lifecycle program: the loader opens each
- * requested perf event once per CPU into the counters array; at every context
- * switch a tracked thread's slice is added to its totals. Loaded only when
- * counters are requested (ncounters > 0): otherwise sched_switch costs nothing.
+ * Per-thread counters: the interface of counters.bpf.c to the lifecycle
+ * programs, which start a thread's counting when it is born and end it when
+ * it execs or exits. The loader opens each requested perf event once per CPU
+ * into the counters array; at every context switch a tracked thread's slice
+ * is added to its totals (counters.bpf.c). With no counters requested
+ * (ncounters == 0) all of this is compiled out of the lifecycle programs and
+ * the switch program is not loaded.
  */
 #ifndef PCTX_COUNTERS_BPF_H
 #define PCTX_COUNTERS_BPF_H
 
 #include "counter_math.h"
+#include "losses.bpf.h"
 
-#define E2BIG 7			/* errno values are not in BTF */
-#define PCTX_TICK_NS 4000000ULL /* one scheduler tick at HZ=250 */
-
-const volatile __u32 ncounters = 0;
-const volatile __u32 nr_cpus = 1;
+/* Settings, defined in counters.bpf.c. */
+extern const volatile __u32 ncounters;
+extern const volatile __u32 nr_cpus;
 /* Bit k: counter k measures CPU time in ns (cpu-clock, task-clock). */
-const volatile __u32 time_counters = 0;
+extern const volatile __u32 time_counters;
+
+/*
+ * One scheduler tick, the most a running thread's runtime lags behind: the
+ * kernel's CONFIG_HZ where libbpf can read the kernel's configuration, else
+ * the common 250.
+ */
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u64 tick_ns(void)
+{
+	return 1000000000ULL / (CONFIG_HZ ? CONFIG_HZ : 250);
+}
 
 /* Index counter * nr_cpus + cpu: each CPU reads only its own events. */
-struct {
+struct pctx_counters_map {
 	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
 	__uint(max_entries, 1); /* resized by the loader */
 	__type(key, __u32);
 	__type(value, __u32);
-} counters SEC(".maps");
+};
+extern struct pctx_counters_map counters SEC(".maps");
 
-struct {
+struct pctx_threads_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized by the loader */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -34,15 +49,17 @@ struct {
 	/* struct pctx_thread, cut by the loader to PCTX_THREAD_SIZE(ncounters):
 	 * sizes, not a BTF type, so that the size can change. */
 	__uint(value_size, sizeof(struct pctx_thread));
-} threads SEC(".maps");
+};
+extern struct pctx_threads_map threads SEC(".maps");
 
-/* A zeroed entry to fill: too big for the BPF stack beside the readings. */
-struct {
+/* A whole entry's room: too big for the BPF stack beside the readings. */
+struct pctx_thread_scratch_map {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pctx_thread);
-} thread_scratch SEC(".maps");
+};
+extern struct pctx_thread_scratch_map thread_scratch SEC(".maps");
 
 struct readings {
 	struct bpf_perf_event_value v[PCTX_MAX_COUNTERS];
@@ -73,8 +90,8 @@ static __always_inline void read_counters(struct readings *r, __u32 cpu)
 /*
  * v, in a register the verifier has not linked to where v came from. What a
  * branch learns about a linked copy it also learns about the original: the
- * ranges slice_total() learnt of its slice_end for one counter then decided
- * its branches for the next, and each outcome became a path of its own.
+ * ranges one counter's update learnt of the shared slice_end then decided
+ * the branches of the next, and each outcome became a path of its own.
  */
 static __always_inline __u64 unlinked(__u64 v)
 {
@@ -88,43 +105,45 @@ struct slice_end {
 	__u64 missed;	 /* of it, runtime run in switches the kernel hid */
 	__u64 observed;	 /* runtime whose counts were read: the rate's base */
 	__u32 read_mask; /* bit k: counter k was read at both ends of the slice */
-	__u32 rt_exact;	 /* since_out is exact: nothing to add from readings */
 };
 
 /*
- * Counter k's total once the slice ends: the slice read, plus what missed
- * switches hid. Time counters are the scheduler's own runtime, what
- * CLOCK_THREAD_CPUTIME_ID reports: exact at each switch, missed switches or
- * not, and without the interrupts handled meanwhile; only a running thread's
- * current slice, not yet accounted by the scheduler, comes from the perf
- * counter. Other counters recover hidden runtime at the thread's own rate.
+ * Counter k once the slice ends. Time counters are the scheduler's own
+ * runtime, what CLOCK_THREAD_CPUTIME_ID reports: exact at each switch,
+ * missed switches or not, and the same clock a sample reads (one clock per
+ * counter, so a sample never exceeds a later total). Other counters add the
+ * slice read, plus the runtime hidden by missed switches at the thread's
+ * observed rate: observed counts over observed runtime, neither of which
+ * ever holds an extrapolation, so estimates never compound.
  */
-static __always_inline __u64 slice_total(const struct pctx_thread *t, const struct readings *r,
-					 __u32 k, const struct slice_end *e)
+static __always_inline void end_counter(struct pctx_counter_state *c, const struct readings *r,
+					__u32 k, const struct slice_end *e)
 {
 	bool read = e->read_mask & (1U << k);
-	__u64 since_out = unlinked(e->since_out), observed = unlinked(e->observed);
-	__u64 total = t->c[k].total, slice = 0, unseen = read ? unlinked(e->missed) : since_out;
+	__u64 since_out = unlinked(e->since_out), observed_rt = unlinked(e->observed);
+	__u64 unseen = read ? unlinked(e->missed) : since_out, slice = 0, extra = 0;
 
+	if (time_counters & (1U << k)) {
+		c->total += since_out;
+		return;
+	}
 	if (read)
-		slice = pctx_scale(r->v[k].counter - t->c[k].start,
-				   r->v[k].enabled - t->c[k].start_enabled,
-				   r->v[k].running - t->c[k].start_running);
-	if (time_counters & (1U << k))
-		return total + (e->rt_exact ? since_out : unseen + slice);
-	if (unseen > 0 && observed > 0 && unseen <= observed)
-		total += pctx_mul_div(total, unseen, observed);
-	return total + slice;
+		slice = pctx_scale(r->v[k].counter - c->start, r->v[k].enabled - c->start_enabled,
+				   r->v[k].running - c->start_running);
+	if (unseen > 0 && observed_rt > 0 && unseen <= observed_rt)
+		extra = pctx_mul_div(c->observed, unseen, observed_rt);
+	c->observed += slice;
+	c->total += slice + extra;
 }
 
 /*
  * Ends the slice seen (if its start was seen) and adds what switches the
  * kernel did not report hid. rt_now is the thread's runtime now: exact at a
- * context switch, brought up to date by thread_finish() for a running thread
- * whose switch-in was seen (rt_exact), otherwise behind by up to a tick.
+ * context switch, brought up to date by thread_finish() for a running
+ * thread, otherwise behind by up to a tick.
  */
 static __always_inline void switch_out(struct pctx_thread *t, const struct readings *r,
-				       __u64 rt_now, bool rt_exact, __u32 cpu)
+				       __u64 rt_now, __u32 cpu)
 {
 	/* Its switch-in seen here: two missed switches could have moved it. */
 	bool seen = t->on_cpu && t->cpu == cpu;
@@ -132,7 +151,6 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 		.since_out = rt_now - t->rt_last_out,
 		.observed = t->rt_observed,
 		.read_mask = seen ? t->start_valid & r->valid : 0,
-		.rt_exact = rt_exact,
 	};
 
 	__sync_fetch_and_add(&t->seq, 1);
@@ -145,9 +163,9 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters)
 			break;
-		t->c[k].total = slice_total(t, r, k, &e);
+		end_counter(&t->c[k], r, k, &e);
 	}
-	if (seen)
+	if (seen && e.read_mask)
 		t->rt_observed += rt_now - t->rt_in;
 	t->rt_last_out = rt_now;
 	t->on_cpu = 0;
@@ -174,38 +192,45 @@ static __always_inline void switch_in(struct pctx_thread *t, const struct readin
 	__sync_fetch_and_add(&t->seq, 1);
 }
 
-/* Starts counting a thread that has not run yet (or is being captured):
- * rt_now is its runtime so far. */
-static __always_inline void thread_begin(__u32 ktid, __s32 pid, __s32 tid, __u64 rt_now)
+/*
+ * Starts counting a thread from rt_now, its runtime so far. A new task
+ * (fork, thread, exec) replaces whatever a dead task with the same tid left;
+ * a seeded one (a captured process's thread) never replaces the entry its
+ * birth already made. False when the thread is not counted; the failure is
+ * counted as a loss.
+ */
+static __always_inline bool thread_begin(__u32 ktid, __s32 pid, __s32 tid, __u64 rt_now,
+					 bool replace)
 {
 	struct pctx_thread *t;
 	__u32 zero = 0;
+	long err;
 
 	if (ncounters == 0)
-		return;
+		return true;
 	t = bpf_map_lookup_elem(&thread_scratch, &zero);
 	if (!t)
-		return;
+		return false;
 	__builtin_memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	t->tid = tid;
 	t->rt_in = rt_now;
 	t->rt_last_out = rt_now;
-	if (bpf_map_update_elem(&threads, &ktid, t, BPF_NOEXIST) == -E2BIG) {
-		struct pctx_stats *s = cpu_stats();
-
-		if (s)
-			s->thread_failed++;
-	}
+	err = bpf_map_update_elem(&threads, &ktid, t, replace ? BPF_ANY : BPF_NOEXIST);
+	if (err == 0 || (!replace && err == -17 /* EEXIST: counted since its birth */))
+		return true;
+	count_loss(PCTX_LOSS_THREADS_FULL);
+	return false;
 }
 
 /*
  * The current thread's totals up to now, into values; with restart, its
  * entry moves to new_ktid and counts again from zero (an exec). Otherwise the
  * entry is deleted: the thread is exiting, and what runs of it after
- * sched_process_exit (the tail of do_exit) is not counted.
+ * sched_process_exit (the tail of do_exit) is not counted. False when the
+ * thread was not counted (values untouched).
  */
-static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, __u64 *values,
+static __always_inline bool thread_finish(struct task_struct *task, __u32 ktid, __u64 *values,
 					  bool restart, __u32 new_ktid, __s32 pid, __s32 tid)
 {
 	struct pctx_thread *t;
@@ -214,10 +239,10 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 	__u32 cpu;
 
 	if (ncounters == 0)
-		return;
+		return true;
 	t = bpf_map_lookup_elem(&threads, &ktid);
 	if (!t)
-		return;
+		return false;
 	cpu = bpf_get_smp_processor_id();
 	read_counters(&r, cpu);
 	/* Current: its runtime lags by the time since the scheduler last
@@ -228,17 +253,17 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 		 * The scheduler accounts a running thread at each tick; what ran
 		 * since is the time since switch-in less what it accounted. That
 		 * difference also holds the slice's interrupt time (ktime counts
-		 * it, the scheduler's clock does not), so it is capped at one tick
-		 * (HZ=250): the result is within a tick of the truth.
+		 * it, the scheduler's clock does not), so it is capped at one
+		 * tick: the result is within a tick of the truth.
 		 */
 		__u64 since_in = bpf_ktime_get_ns() - t->ktime_in;
 		__u64 accounted = BPF_CORE_READ(task, se.exec_start) - t->exec_start_in;
+		__u64 tick = tick_ns();
 
 		if (since_in > accounted)
-			rt += since_in - accounted < PCTX_TICK_NS ? since_in - accounted
-								  : PCTX_TICK_NS;
+			rt += since_in - accounted < tick ? since_in - accounted : tick;
 	}
-	switch_out(t, &r, rt, t->on_cpu && t->cpu == cpu, cpu);
+	switch_out(t, &r, rt, cpu);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters) /* the value ends there */
 			break;
@@ -246,74 +271,28 @@ static __always_inline void thread_finish(struct task_struct *task, __u32 ktid, 
 	}
 	if (!restart) {
 		bpf_map_delete_elem(&threads, &ktid);
-		return;
+		return true;
 	}
 	if (new_ktid != ktid) {
 		bpf_map_delete_elem(&threads, &ktid);
-		thread_begin(new_ktid, pid, tid, rt);
+		if (!thread_begin(new_ktid, pid, tid, rt, true))
+			return true;
 		t = bpf_map_lookup_elem(&threads, &new_ktid);
 		if (!t)
-			return;
+			return true;
 	} else {
 		__sync_fetch_and_add(&t->seq, 1);
 		for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 			if (k >= ncounters)
 				break;
 			t->c[k].total = 0;
+			t->c[k].observed = 0;
 		}
 		t->rt_observed = 0;
 		__sync_fetch_and_add(&t->seq, 1);
 	}
 	switch_in(t, &r, cpu, task);
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	struct pctx_thread *tp = NULL, *tn = NULL;
-	__u32 ptid = prev->pid, ntid = next->pid, cpu;
-	struct readings r;
-
-	/* tid 0 is an idle task: never tracked. */
-	if (ptid)
-		tp = bpf_map_lookup_elem(&threads, &ptid);
-	if (ntid)
-		tn = bpf_map_lookup_elem(&threads, &ntid);
-	/* Each pointer tested on its own: clang would OR them for one test,
-	 * which the verifier refuses. */
-	if (!tp) {
-		if (!tn)
-			return 0;
-		cpu = bpf_get_smp_processor_id();
-		read_counters(&r, cpu);
-		switch_in(tn, &r, cpu, next);
-		return 0;
-	}
-	cpu = bpf_get_smp_processor_id();
-	read_counters(&r, cpu);
-	/* The scheduler accounted prev's runtime just before this tracepoint. */
-	switch_out(tp, &r, prev->se.sum_exec_runtime, true, cpu);
-	if (tn)
-		switch_in(tn, &r, cpu, next);
-	return 0;
-}
-
-/* Userspace walks all tasks with this once per captured (or spawned)
- * process, so the threads it already has are counted from now on. */
-__s32 seed_tgid = 0;
-
-SEC("iter/task")
-int pctx_seed(struct bpf_iter__task *ctx)
-{
-	struct task_struct *task = ctx->task;
-
-	if (!task || ncounters == 0)
-		return 0;
-	if (task_tgid(task) != seed_tgid)
-		return 0;
-	thread_begin(BPF_CORE_READ(task, pid), seed_tgid, task_tid(task),
-		     BPF_CORE_READ(task, se.sum_exec_runtime));
-	return 0;
+	return true;
 }
 
 #endif /* PCTX_COUNTERS_BPF_H */

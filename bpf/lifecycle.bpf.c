@@ -3,7 +3,9 @@
  * Lifecycle of a traced process tree: forks, threads, execs and exits of the
  * processes in the tracked map, sent to userspace through one ring buffer.
  * Every hook here fires for every task on the machine, so an untracked task
- * costs one map lookup and nothing more.
+ * costs one map lookup and nothing more. Linked with maps.bpf.c and
+ * counters.bpf.c into one object, which the loader opens as the lifecycle
+ * skeleton.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -11,45 +13,18 @@
 #include <bpf/bpf_core_read.h>
 #include "core_fixes.bpf.h"
 #include "lifecycle.h"
+#include "pid_ns.bpf.h"
+#include "losses.bpf.h"
+#include "counters.bpf.h"
+#include "session_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define CLONE_THREAD 0x00010000
 
-/*
- * The loader's pid namespace. In the initial namespace (ns_init) kernel ids are
- * the loader's ids; elsewhere every id is translated, and the tracked map is
- * keyed by the loader's view of the tgid.
- */
-const volatile bool ns_init = true;
-const volatile __u64 ns_dev = 0;
-const volatile __u64 ns_ino = 0;
-
-/* Level of the loader's namespace, found on first use (-1: not yet). */
-int ns_level = -1;
-
 /* When a record last woke the consumer. Updated racily: a stale value can
  * only cause an extra wakeup, never a missing one. */
 __u64 last_wakeup_ns = 0;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384); /* resized by the loader */
-	__type(key, __u32);	    /* tgid, loader's view */
-	__type(value, struct pctx_tracked);
-} tracked SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* resized by the loader */
-} records SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct pctx_stats);
-} stats SEC(".maps");
 
 /* Exec records are assembled here, then copied out at their real length. */
 struct {
@@ -69,93 +44,6 @@ static __always_inline __u64 wakeup_flag(__u64 now)
 		return BPF_RB_FORCE_WAKEUP;
 	}
 	return BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline struct pctx_stats *cpu_stats(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&stats, &zero);
-}
-
-static __always_inline void count_lost(void)
-{
-	struct pctx_stats *s = cpu_stats();
-
-	if (s)
-		s->lost_records++;
-}
-
-/* The loader's namespace level, searched once in a task we know is inside it. */
-static __always_inline int loader_ns_level(struct pid *pid)
-{
-	unsigned int top = BPF_CORE_READ(pid, level);
-	struct upid up;
-
-	if (ns_level >= 0)
-		return ns_level;
-	for (int i = 0; i < 32; i++) {
-		if (i > top)
-			break;
-		if (bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[i]))
-			return -1;
-		if (BPF_CORE_READ(up.ns, ns.inum) == ns_ino) {
-			ns_level = i;
-			return i;
-		}
-	}
-	return -1;
-}
-
-/* A pid number as the loader sees it; 0 when the loader cannot see it. */
-static __always_inline __s32 pid_nr_for_loader(struct pid *pid)
-{
-	struct upid up;
-	int level;
-
-	if (!pid)
-		return 0;
-	level = loader_ns_level(pid);
-	if (level < 0 || level > BPF_CORE_READ(pid, level))
-		return 0;
-	if (bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level & 31]))
-		return 0;
-	if (BPF_CORE_READ(up.ns, ns.inum) != ns_ino)
-		return 0;
-	return up.nr;
-}
-
-static __always_inline __s32 task_tid(struct task_struct *task)
-{
-	if (ns_init)
-		return BPF_CORE_READ(task, pid);
-	return pid_nr_for_loader(BPF_CORE_READ(task, thread_pid));
-}
-
-static __always_inline __s32 task_tgid(struct task_struct *task)
-{
-	if (ns_init)
-		return BPF_CORE_READ(task, tgid);
-	return pid_nr_for_loader(BPF_CORE_READ(task, group_leader, thread_pid));
-}
-
-/* Current task's tgid and tid as the loader sees them; false if it cannot. */
-static __always_inline bool current_ids(__u32 *tgid, __u32 *tid)
-{
-	struct bpf_pidns_info ns;
-	__u64 id;
-
-	if (ns_init) {
-		id = bpf_get_current_pid_tgid();
-		*tgid = id >> 32;
-		*tid = (__u32)id;
-		return true;
-	}
-	if (bpf_get_ns_current_pid_tgid(ns_dev, ns_ino, &ns, sizeof(ns)))
-		return false;
-	*tgid = ns.tgid;
-	*tid = ns.pid;
-	return true;
 }
 
 static __always_inline __u64 leader_start_time(struct task_struct *task)
@@ -186,17 +74,16 @@ static __always_inline struct pctx_tracked *lookup_current(__u32 *tgid, __u32 *t
 	return t;
 }
 
-#include "counters.bpf.h"
-
-static __always_inline int emit(__u32 type, __u32 flags, __s32 pid, __s32 tid, __s32 child,
-				__s32 code, const __u64 *values)
+/* Sends a record; a full ring buffer counts it lost, as loss_kind. */
+static __always_inline int emit(__u32 type, __u32 loss_kind, __u32 flags, __s32 pid, __s32 tid,
+				__s32 child, __s32 code, const __u64 *values)
 {
 	struct pctx_record *r;
 	__u64 now = bpf_ktime_get_ns();
 
 	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
 	if (!r) {
-		count_lost();
+		count_loss(loss_kind);
 		return -1;
 	}
 	r->type = type;
@@ -231,16 +118,15 @@ int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 	cpid = task_tid(child);
 	ct.flags = t->flags & ~PCTX_TRACK_FIRST_EXEC;
 	ct.start_time = BPF_CORE_READ(child, start_time);
-	if (cpid <= 0 || bpf_map_update_elem(&tracked, &cpid, &ct, BPF_NOEXIST)) {
-		struct pctx_stats *s = cpu_stats();
-
-		if (s)
-			s->track_failed++;
+	/* Whatever entry the child's pid has is a dead process's leftover (a
+	 * live process cannot share the pid): replaced, never refused. */
+	if (cpid <= 0 || bpf_map_update_elem(&tracked, &cpid, &ct, BPF_ANY)) {
+		count_loss(PCTX_LOSS_TRACKED_FULL);
 		flags |= PCTX_FORK_UNTRACKED;
-	} else {
-		thread_begin(BPF_CORE_READ(child, pid), cpid, cpid, 0);
+	} else if (!thread_begin(BPF_CORE_READ(child, pid), cpid, cpid, 0, true)) {
+		flags |= PCTX_REC_UNCOUNTED;
 	}
-	emit(PCTX_REC_FORK, flags, tgid, tid, cpid, 0, NULL);
+	emit(PCTX_REC_FORK, PCTX_LOSS_FORK, flags, tgid, tid, cpid, 0, NULL);
 	return 0;
 }
 
@@ -251,7 +137,7 @@ int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/task_newtask")
 int BPF_PROG(pctx_newtask, struct task_struct *task, __u64 clone_flags)
 {
-	__u32 tgid, tid;
+	__u32 tgid, tid, flags = 0;
 	__s32 new_tid;
 
 	if (!(clone_flags & CLONE_THREAD))
@@ -259,8 +145,9 @@ int BPF_PROG(pctx_newtask, struct task_struct *task, __u64 clone_flags)
 	if (!lookup_current(&tgid, &tid))
 		return 0;
 	new_tid = task_tid(task);
-	thread_begin(BPF_CORE_READ(task, pid), tgid, new_tid, 0);
-	emit(PCTX_REC_THREAD, 0, tgid, tid, new_tid, 0, NULL);
+	if (!thread_begin(BPF_CORE_READ(task, pid), tgid, new_tid, 0, true))
+		flags |= PCTX_REC_UNCOUNTED;
+	emit(PCTX_REC_THREAD, PCTX_LOSS_LWP_CREATE, flags, tgid, tid, new_tid, 0, NULL);
 	return 0;
 }
 
@@ -286,8 +173,10 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	}
 
 	e = bpf_map_lookup_elem(&exec_scratch, &zero);
-	if (!e)
+	if (!e) {
+		count_loss(PCTX_LOSS_EXEC);
 		return 0;
+	}
 	/* The new image's argv: written by the kernel, so present in memory. */
 	start = BPF_CORE_READ(p, mm, arg_start);
 	end = BPF_CORE_READ(p, mm, arg_end);
@@ -300,7 +189,6 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 		len = 0;
 
 	e->hdr.type = PCTX_REC_EXEC;
-	e->hdr.flags = flags;
 	e->hdr.time_ns = bpf_ktime_get_ns();
 	/* argv was read above: its length only bounds what is copied out. */
 	e->hdr.pid = tgid;
@@ -312,9 +200,12 @@ int BPF_PROG(pctx_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	e->hdr.reserved = 0;
 	__builtin_memset(e->hdr.values, 0, sizeof(e->hdr.values));
 	/* The old image's totals go out; the new image counts from zero. */
-	thread_finish(p, old_pid, e->hdr.values, !(flags & PCTX_EXEC_UNTRACKED), p->pid, tgid, tid);
+	if (!thread_finish(p, old_pid, e->hdr.values, !(flags & PCTX_EXEC_UNTRACKED), p->pid, tgid,
+			   tid))
+		flags |= PCTX_REC_UNCOUNTED;
+	e->hdr.flags = flags;
 	if (bpf_ringbuf_output(&records, e, sizeof(e->hdr) + len, wakeup_flag(e->hdr.time_ns)))
-		count_lost();
+		count_loss(PCTX_LOSS_EXEC);
 	return 0;
 }
 
@@ -322,14 +213,17 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pctx_exit, struct task_struct *p)
 {
 	struct signal_struct *sig;
+	struct pctx_tracked *t;
 	__u64 values[PCTX_MAX_COUNTERS] = {};
 	__u32 tgid, tid, flags = 0, sig_flags;
 	__s32 code, group_code;
 
-	if (!lookup_current(&tgid, &tid))
+	t = lookup_current(&tgid, &tid);
+	if (!t)
 		return 0;
 
-	thread_finish(p, BPF_CORE_READ(p, pid), values, false, 0, 0, 0);
+	if (!thread_finish(p, BPF_CORE_READ(p, pid), values, false, 0, 0, 0))
+		flags |= PCTX_REC_UNCOUNTED;
 	sig = BPF_CORE_READ(p, signal);
 	/* do_exit() has already counted this thread out of signal->live. Read
 	 * before the flags: a caller of exit_group() sets them before its own
@@ -350,6 +244,21 @@ int BPF_PROG(pctx_exit, struct task_struct *p)
 	code = BPF_CORE_READ(p, exit_code);
 	if (sig_flags & PCTX_SIGNAL_GROUP_EXIT)
 		code = group_code;
-	emit(PCTX_REC_EXIT, flags, tgid, tid, 0, code, values);
+	emit(PCTX_REC_EXIT, (flags & PCTX_EXIT_GROUP_DEAD) ? PCTX_LOSS_EXIT : PCTX_LOSS_LWP_EXIT,
+	     flags, tgid, tid, 0, code, values);
+
+	/*
+	 * The entry goes with the process, whether or not its record found room,
+	 * so a dead process never holds a place a live one needs. Threads still
+	 * inside exit() (not yet released: nr_threads counts them) may send
+	 * records after this one; the entry then stays, marked dead, for them,
+	 * and the last of them (or userspace) removes it.
+	 */
+	if ((flags & PCTX_EXIT_GROUP_DEAD) || (t->flags & PCTX_TRACK_DEAD)) {
+		if (BPF_CORE_READ(sig, nr_threads) <= 1)
+			bpf_map_delete_elem(&tracked, &tgid);
+		else
+			t->flags |= PCTX_TRACK_DEAD;
+	}
 	return 0;
 }

@@ -28,6 +28,8 @@ enum pctx_record_type {
 #define PCTX_TRACK_STOP_AT_EXEC (1U << 1)
 /* The spawned command has not exec'd yet: that exec never ends tracking. */
 #define PCTX_TRACK_FIRST_EXEC (1U << 2)
+/* Its last thread has exited; threads still inside exit() may follow. */
+#define PCTX_TRACK_DEAD (1U << 3)
 
 /* Record flags. */
 #define PCTX_EXIT_GROUP_DEAD (1U << 0) /* last thread: the process is gone */
@@ -38,6 +40,10 @@ enum pctx_record_type {
 #define PCTX_EXEC_TRUNCATED (1U << 3)  /* argv was longer than PCTX_ARGS_MAX */
 #define PCTX_FORK_UNTRACKED (1U << 4)  /* tracked map full: the child is not followed */
 #define PCTX_EXEC_FIRST (1U << 5)      /* the spawned command's own exec */
+/* Counters are on, but the thread has no counter entry (the counted-thread
+ * map was full): fork and thread records say it of the new thread, exec and
+ * exit records of the thread they end, whose values are then not counts. */
+#define PCTX_REC_UNCOUNTED (1U << 8)
 
 /*
  * Wakeup batching. A record wakes the consumer only if none did in the last
@@ -48,12 +54,16 @@ enum pctx_record_type {
 #define PCTX_WAKEUP_INTERVAL_NS 10000000ULL
 
 /*
- * A tracked process. The entry outlives the process's last exit record: on
- * kernels before 6.16, sched_process_exit fires after pthread_join() has
- * returned, so a joined thread can still be exiting when the main thread's
- * exit ends the process, and its record must still be sent. Userspace removes
- * the entry once every record is in; meanwhile start_time (the leader's,
- * filled on first sight) tells a new process that reused the pid apart.
+ * A tracked process. BPF removes the entry when the process's last thread
+ * exits, unless other threads are still inside exit(): on kernels before
+ * 6.16, sched_process_exit fires after pthread_join() has returned, so a
+ * joined thread can still be exiting when the main thread's exit ends the
+ * process, and its record must still be sent. Such an entry is marked
+ * PCTX_TRACK_DEAD; the last of those threads removes it, or else userspace
+ * once the process's exit is delivered. A fork always replaces an entry
+ * left under the child's pid (a live process cannot share it), and
+ * start_time (the leader's, filled on first sight) tells any other new
+ * process that reused the pid apart.
  */
 struct pctx_tracked {
 	__u32 flags;
@@ -103,6 +113,9 @@ struct pctx_exec_record {
  */
 struct pctx_counter_state {
 	__u64 total;
+	/* Of total, what was read at both ends of a slice: the rate at which
+	 * hidden runtime is made up for, never scaled itself. */
+	__u64 observed;
 	__u64 start; /* the CPU's counter at the last switch-in seen */
 	__u64 start_enabled;
 	__u64 start_running;
@@ -127,11 +140,38 @@ struct pctx_thread {
 #define PCTX_THREAD_SIZE(n)                                                                        \
 	(__builtin_offsetof(struct pctx_thread, c) + (n) * sizeof(struct pctx_counter_state))
 
-/* Per-CPU counters of what BPF could not do; userspace sums and reports them. */
+/*
+ * What the sampling iterator writes for each counted thread: this header,
+ * then the thread's entry (PCTX_THREAD_SIZE(ncounters) bytes), copied in
+ * the kernel between two equal even seq readings, so never torn.
+ */
+struct pctx_sample {
+	__u32 ktid;
+	__u32 pad;
+	/* se.sum_exec_runtime now: what the scheduler has accounted, never more
+	 * than the thread will have run at its next switch-out. */
+	__u64 rt_now;
+};
+
+/*
+ * What BPF could not do, by kind, counted per CPU; userspace sums and reports
+ * them. The first five are records the ring buffer had no room for, by the
+ * event they carried (an exit record is "exit" when it ended the process,
+ * "lwp_exit" otherwise); the last two are map updates that failed.
+ */
+enum pctx_loss_kind {
+	PCTX_LOSS_FORK,
+	PCTX_LOSS_LWP_CREATE,
+	PCTX_LOSS_EXEC,
+	PCTX_LOSS_EXIT,
+	PCTX_LOSS_LWP_EXIT,
+	PCTX_LOSS_TRACKED_FULL, /* tracked map full: a forked child not followed */
+	PCTX_LOSS_THREADS_FULL, /* threads map full: a thread not counted */
+	PCTX_LOSS_KINDS,
+};
+
 struct pctx_stats {
-	__u64 lost_records;  /* ring buffer full */
-	__u64 track_failed;  /* tracked map full: a child not followed */
-	__u64 thread_failed; /* threads map full: a thread not counted */
+	__u64 lost[PCTX_LOSS_KINDS];
 };
 
 #endif /* PCTX_BPF_LIFECYCLE_H */

@@ -1,7 +1,9 @@
-# bpf_skeleton(NAME SOURCE [HEADERS ...])
-#   Compiles SOURCE for the BPF target against vmlinux.h, strips DWARF (BTF
-#   stays), generates NAME.skel.h with bpftool and exposes it through the
-#   INTERFACE target NAME_skel. A function, so nothing leaks between calls.
+# bpf_skeleton(NAME SOURCE [SOURCE ...])
+#   Compiles each SOURCE for the BPF target against vmlinux.h, strips DWARF
+#   (BTF stays), links them into one object with bpftool's static linker (a
+#   map or setting defined in one unit is declared extern in the others),
+#   generates NAME.skel.h and exposes it through the INTERFACE target
+#   NAME_skel. A function, so nothing leaks between calls.
 
 find_program(BPF_CLANG NAMES clang REQUIRED)
 find_program(BPF_LLVM_STRIP NAMES llvm-strip REQUIRED)
@@ -60,21 +62,35 @@ else()
   set(_bpf_arch ${CMAKE_SYSTEM_PROCESSOR})
 endif()
 
-function(bpf_skeleton name source)
-  get_filename_component(_src "${source}" ABSOLUTE)
-  get_filename_component(_src_dir "${_src}" DIRECTORY)
+function(bpf_skeleton name)
+  set(_units "")
+  set(_src_dir "")
+  foreach(source IN LISTS ARGN)
+    get_filename_component(_src "${source}" ABSOLUTE)
+    get_filename_component(_src_dir "${_src}" DIRECTORY)
+    get_filename_component(_stem "${_src}" NAME_WE)
+    file(GLOB _bpf_headers "${_src_dir}/*.h")
+    set(_unit "${_bpf_gen_dir}/${name}-${_stem}.o")
+    add_custom_command(
+      OUTPUT "${_unit}"
+      COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${_bpf_arch}
+              -I "${_vmlinux_dir}" -I "${_src_dir}" ${_bpf_sys_includes}
+              -c "${_src}" -o "${_unit}.tmp"
+      COMMAND ${BPF_LLVM_STRIP} -g "${_unit}.tmp"
+      COMMAND ${CMAKE_COMMAND} -E rename "${_unit}.tmp" "${_unit}"
+      DEPENDS "${_src}" ${_bpf_headers} pctx_vmlinux_h
+      COMMENT "BPF ${_stem}.bpf.c"
+      VERBATIM)
+    list(APPEND _units "${_unit}")
+  endforeach()
   set(_obj "${_bpf_gen_dir}/${name}.bpf.o")
   set(_skel "${_bpf_gen_dir}/${name}.skel.h")
-  file(GLOB _bpf_headers "${_src_dir}/*.h")
   add_custom_command(
     OUTPUT "${_obj}"
-    COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_${_bpf_arch}
-            -I "${_vmlinux_dir}" -I "${_src_dir}" ${_bpf_sys_includes}
-            -c "${_src}" -o "${_obj}.tmp"
-    COMMAND ${BPF_LLVM_STRIP} -g "${_obj}.tmp"
+    COMMAND ${BPF_BPFTOOL} gen object "${_obj}.tmp" ${_units}
     COMMAND ${CMAKE_COMMAND} -E rename "${_obj}.tmp" "${_obj}"
-    DEPENDS "${_src}" ${_bpf_headers} pctx_vmlinux_h
-    COMMENT "BPF ${name}.bpf.c"
+    DEPENDS ${_units}
+    COMMENT "BPF link ${name}.bpf.o"
     VERBATIM)
   add_custom_command(
     OUTPUT "${_skel}"

@@ -9,7 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <future>
+#include <cstdarg>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +22,9 @@ struct Recorder {
     std::vector<std::string> lines;
     int stop_on_init = 0; // init_lwp returns non-zero on this call (1-based)
     int inits = 0;
+    int refuse_fini = 0;  // fini_lwp and lwp_exit return this
+    pctx_t* self = nullptr;
+    int nested_run = -2;  // what pctx_run returned when called from a handler
 };
 
 Recorder& rec(void* arg)
@@ -56,7 +59,34 @@ int on_init(pctx_t*, pid_t pid, id_t tid, void* arg)
 int on_fini(pctx_t*, pid_t pid, id_t tid, void* arg)
 {
     rec(arg).lines.push_back("fini_lwp " + ids(pid, tid));
+    return rec(arg).refuse_fini;
+}
+int on_lwp_create(pctx_t*, pid_t pid, id_t tid, void* arg)
+{
+    rec(arg).lines.push_back("lwp_create " + ids(pid, tid));
     return 0;
+}
+int on_lwp_exit(pctx_t*, pid_t pid, id_t tid, void* arg)
+{
+    rec(arg).lines.push_back("lwp_exit " + ids(pid, tid));
+    return rec(arg).refuse_fini;
+}
+// Misuse from inside a handler: both must be refused, not crash.
+int on_init_misuse(pctx_t* p, pid_t pid, id_t tid, void* arg)
+{
+    Recorder& r = rec(arg);
+    r.lines.push_back("init_lwp " + ids(pid, tid));
+    r.nested_run = pctx_run(p, 0, 0, nullptr);
+    pctx_release(p);
+    return 0;
+}
+
+std::string g_errors;
+void collect(const char* fn, const char* fmt, va_list ap)
+{
+    char buf[512];
+    std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    g_errors += std::string("pctx_") + fn + ": " + buf;
 }
 int on_tick(pctx_t*, pid_t pid, id_t tid, void* arg)
 {
@@ -188,16 +218,87 @@ TEST_CASE("C: ticks are delivered per thread and nsamples bounds them", "[bpf][c
     CHECK(count_prefix(r, "tick ") <= 4);
 }
 
-TEST_CASE("C: a handler returning non-zero ends the run", "[bpf][capi]")
+TEST_CASE("C: an init_lwp of the start returning non-zero fails the run, as in libpctx",
+          "[bpf][capi]")
 {
     Recorder r;
     r.stop_on_init = 1;
     pctx_t* p = create({"/bin/sleep", "100"}, r);
     REQUIRE(p);
     pctx_set_events(p, PCTX_INIT_LWP_EVENT, on_init, PCTX_NULL_EVENT);
-    CHECK(pctx_run(p, 0, 0, nullptr) == 0);
+    CHECK(pctx_run(p, 0, 0, nullptr) == -1);
     CHECK(count_prefix(r, "init_lwp ") == 1);
     pctx_release(p);
+}
+
+TEST_CASE("C: a later handler returning non-zero ends the run with 0, and calls nothing more",
+          "[bpf][capi]")
+{
+    // threads 3: three threads in turn. The second init_lwp (the first
+    // thread's) says stop: its lwp_create is not called, nor anything after.
+    Recorder r;
+    r.stop_on_init = 2;
+    pctx_t* p = create({target("threads"), "3"}, r);
+    REQUIRE(p);
+    pctx_set_events(p, PCTX_INIT_LWP_EVENT, on_init, PCTX_SYSC_LWP_CREATE_EVENT, on_lwp_create,
+                    PCTX_FINI_LWP_EVENT, on_fini, PCTX_NULL_EVENT);
+    CHECK(pctx_run(p, 0, 0, nullptr) == 0);
+    INFO(dump(r));
+    CHECK(count_prefix(r, "init_lwp ") == 2);
+    CHECK(count_prefix(r, "lwp_create ") == 0);
+    CHECK(count_prefix(r, "fini_lwp ") == 0);
+    pctx_release(p);
+}
+
+TEST_CASE("C: non-zero from fini_lwp and lwp_exit is ignored, as in libpctx", "[bpf][capi]")
+{
+    Recorder r;
+    r.refuse_fini = 1;
+    pctx_t* p = create({target("threads"), "3"}, r);
+    REQUIRE(p);
+    pctx_set_events(p, PCTX_INIT_LWP_EVENT, on_init, PCTX_FINI_LWP_EVENT, on_fini,
+                    PCTX_SYSC_LWP_EXIT_EVENT, on_lwp_exit, PCTX_SYSC_EXIT_EVENT, on_proc_exit,
+                    PCTX_NULL_EVENT);
+    CHECK(pctx_run(p, 0, 0, nullptr) == 0);
+    INFO(dump(r));
+    CHECK(count_prefix(r, "lwp_exit ") == 3);
+    CHECK(count_prefix(r, "fini_lwp ") == 4);
+    CHECK(count_prefix(r, "exit ") == 1);
+    pctx_release(p);
+}
+
+TEST_CASE("C: misuse is refused through errfn, never a crash", "[bpf][capi]")
+{
+    g_errors.clear();
+    CHECK(pctx_run(nullptr, 0, 0, nullptr) == -1);
+    CHECK(pctx_read_counters(nullptr, 1, 1, nullptr, 0) == -1);
+    CHECK(pctx_set_counters(nullptr, "cpu-clock") == -1);
+    CHECK(pctx_set_events(nullptr, PCTX_NULL_EVENT) == -1);
+    CHECK(pctx_lost(nullptr, nullptr) == -1);
+    pctx_release(nullptr);
+
+    Recorder r;
+    char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    pctx_t* p = pctx_create("/bin/true", argv, &r, 0, collect);
+    REQUIRE(p);
+    r.self = p;
+    CHECK(pctx_read_counters(p, 1, 1, nullptr, 4) == -1);
+    CHECK_THAT(g_errors, Catch::Contains("values is NULL"));
+    CHECK(pctx_set_events(p, 99, on_init, PCTX_NULL_EVENT) == -1);
+    CHECK_THAT(g_errors, Catch::Contains("unknown event type 99"));
+    // From a handler: pctx_run and pctx_release are refused, the run goes on.
+    pctx_set_events(p, PCTX_INIT_LWP_EVENT, on_init_misuse, PCTX_SYSC_EXIT_EVENT, on_proc_exit,
+                    PCTX_NULL_EVENT);
+    CHECK(pctx_run(p, 0, 0, nullptr) == 0);
+    CHECK(r.nested_run == -1);
+    CHECK_THAT(g_errors, Catch::Contains("pctx_run: called from one of its own handlers"));
+    CHECK_THAT(g_errors, Catch::Contains("pctx_release: called from one of pctx_run's handlers"));
+    CHECK(count_prefix(r, "exit ") == 1);
+    pctx_lost_t lost{};
+    CHECK(pctx_lost(p, &lost) == 0);
+    CHECK(lost.fork + lost.exec + lost.exit + lost.tracked_full == 0);
+    pctx_release(p);
+    CHECK(testsupport::children_of_self().empty());
 }
 
 TEST_CASE("C: pctx_terminate ends a run from another thread", "[bpf][capi]")
@@ -205,7 +306,6 @@ TEST_CASE("C: pctx_terminate ends a run from another thread", "[bpf][capi]")
     Recorder r;
     pctx_t* p = create({"/bin/sleep", "100"}, r);
     REQUIRE(p);
-    std::promise<void> started;
     pctx_set_events(p, PCTX_NULL_EVENT);
     int result = -2;
     std::thread runner([&] { result = pctx_run(p, 0, 0, nullptr); });

@@ -213,9 +213,16 @@ TEST_CASE("unknown events and too many counters are refused with the reason", "[
     CHECK_THROWS_WITH(session.set_counters("nosuch"), Catch::StartsWith("unknown event 'nosuch'"));
     CHECK_THROWS_WITH(session.set_counters("cpu-clock:x"),
                       Catch::StartsWith("unknown modifier ':x'"));
-    CHECK_THROWS_WITH(session.set_counters("cpu-clock,cpu-clock,cpu-clock,cpu-clock,cpu-clock,"
-                                           "cpu-clock,cpu-clock,cpu-clock,cpu-clock"),
+    CHECK_THROWS_WITH(session.set_counters("cpu-clock,task-clock,page-faults,context-switches,"
+                                           "cpu-migrations,minor-faults,major-faults,"
+                                           "alignment-faults,emulation-faults"),
                       Catch::StartsWith("too many counters (9): at most 8"));
+    CHECK_THROWS_WITH(session.set_counters("cpu-clock,page-faults,cpu-clock"),
+                      Catch::StartsWith("event 'cpu-clock' is twice"));
+    CHECK_THROWS_WITH(session.set_counters("cpu-clock:uu"), Catch::StartsWith("unknown modifier"));
+    // perf's aliases are the same events, in the library and the CLI alike.
+    CHECK(pctx::check_counters("cs,faults,migrations").error.empty());
+    CHECK(pctx::check_counters("r1234567890abcdef0").usage);
     CHECK(session.run() == pctx::RunResult::Finished);
 }
 

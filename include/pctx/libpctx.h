@@ -23,6 +23,17 @@
  *   These two rules are fixed by the handlers set at the first pctx_run();
  *   pctx_set_events() between runs changes the handlers called, not which
  *   processes are followed.
+ * - As in libpctx, a non-zero return from init_lwp, lwp_create, exec or a
+ *   tick ends the run and nothing more is called (no lwp_create after a
+ *   refusing init_lwp, no init_lwp after a refusing exec); the returns of
+ *   fini_lwp and lwp_exit are ignored; an init_lwp of the start (the first
+ *   threads of a capture or of the command's first image) that returns
+ *   non-zero makes pctx_run() return -1.
+ * - Nothing is lost silently: records the kernel could not deliver are
+ *   reported through errfn whatever verbose says, and counted by
+ *   pctx_lost().
+ * - pctx_run() and pctx_release() refuse to be called from a handler
+ *   (errfn, and -1 from pctx_run()); every function refuses a NULL handle.
  */
 #ifndef PCTX_LIBPCTX_H
 #define PCTX_LIBPCTX_H
@@ -89,6 +100,24 @@ PCTX_API int pctx_set_counters(pctx_t *pctx, const char *spec);
  */
 PCTX_API int pctx_read_counters(pctx_t *pctx, pid_t pid, id_t tid, unsigned long long *values,
 				int nvalues);
+
+/*
+ * What the kernel could not do so far, by kind (a pctx-bpf addition: libpctx
+ * stopped the target instead, and lost nothing). The first five count events
+ * whose record found the kernel's ring buffer full; tracked_full counts
+ * forked children not followed, threads_full threads not counted (their
+ * maps were full). Returns 0, or -1 after errfn.
+ */
+typedef struct {
+	unsigned long long fork;
+	unsigned long long lwp_create;
+	unsigned long long exec;
+	unsigned long long exit;
+	unsigned long long lwp_exit;
+	unsigned long long tracked_full;
+	unsigned long long threads_full;
+} pctx_lost_t;
+PCTX_API int pctx_lost(pctx_t *pctx, pctx_lost_t *lost);
 
 /* Makes a running pctx_run() return 0. Safe from a signal handler. */
 PCTX_API void pctx_terminate(pctx_t *pctx);

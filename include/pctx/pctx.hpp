@@ -36,12 +36,21 @@ struct LwpEvent {
     pid_t pid = 0;
     pid_t tid = 0;
     std::uint64_t time_ns = 0; // CLOCK_MONOTONIC
+    // Counters are on, but this thread is not counted (more threads than
+    // Options::max_threads at once): read_counters() has nothing for it.
+    bool uncounted = false;
+    // init_lwp of the start: a thread a capture found, or the started
+    // command's first image (libpctx's "lwp discovery").
+    bool at_start = false;
 };
 
 struct ForkEvent {
     pid_t pid = 0;       // the parent
     pid_t tid = 0;       // the parent's forking thread
-    pid_t child_pid = 0; // followed from here on
+    pid_t child_pid = 0; // the new process
+    // The child is traced from here on; false when it could not be (the
+    // tracked-process map was full: a loss, counted as tracked_full).
+    bool followed = true;
     std::uint64_t time_ns = 0;
 };
 
@@ -60,6 +69,10 @@ struct PCTX_API ExitEvent {
     pid_t tid = 0;       // the exit_group() caller, or else the last thread to exit
     int wait_status = 0; // as waitpid(2) reports it: use WIFEXITED() and friends
     std::uint64_t time_ns = 0;
+    // The kernel's exit record was lost (see LostEvent): the process was
+    // found gone, its status is unknown (wait_status 0) and its totals are
+    // those of its threads that ended before.
+    bool reconciled = false;
     bool exited() const;
     int exit_code() const; // valid when exited()
     int signal() const;    // the killing signal, 0 when exited()
@@ -68,10 +81,29 @@ struct PCTX_API ExitEvent {
     int shell_status() const;
 };
 
-// Records the kernel could not deliver (its ring buffer was full). Reported
-// whenever the count grows; never silent.
+// What the kernel could not do, by kind. The first five are events whose
+// record found the ring buffer full (exit: a process's end; lwp_exit: a
+// thread's); tracked_full counts forked children not followed (the
+// tracked-process map was full), threads_full threads not counted (the
+// counted-thread map was full).
+struct LostCounts {
+    std::uint64_t fork = 0;
+    std::uint64_t lwp_create = 0;
+    std::uint64_t exec = 0;
+    std::uint64_t exit = 0;
+    std::uint64_t lwp_exit = 0;
+    std::uint64_t tracked_full = 0;
+    std::uint64_t threads_full = 0;
+    std::uint64_t total() const
+    {
+        return fork + lwp_create + exec + exit + lwp_exit + tracked_full + threads_full;
+    }
+};
+
+// Reported whenever a loss count grows; never silent.
 struct LostEvent {
-    std::uint64_t count = 0; // newly lost since the last LostEvent
+    std::uint64_t count = 0; // newly lost since the last LostEvent, all kinds
+    LostCounts by_kind;      // the same, by kind
     std::uint64_t time_ns = 0;
 };
 
@@ -107,6 +139,7 @@ struct Options {
     bool follow_forks = false; // children are tracked (and reported) too
     bool stop_at_exec = false; // release a process at its exec (cputrack's old default)
     bool verbose = false;      // libbpf's own messages, and more diagnostics
+    // The kernel's ring buffer: rounded up to a power of two, a page at least.
     std::size_t ring_buffer_bytes = 4U << 20;
     std::uint32_t max_processes = 16384; // tracked processes at once
     // Counted threads at once. Each tick's batched read walks the whole map,
@@ -125,8 +158,22 @@ enum class RunResult {
     ControlLost, // the event stream broke; see the diagnostics
 };
 
-// The perf events pctx-bpf knows, software then hardware, each tried here.
+// The perf events pctx-bpf knows, software then hardware, each tried here
+// as a session opens it (on a CPU, for every task).
 PCTX_API std::vector<EventInfo> list_events();
+
+// Counters counted at once, in all.
+inline constexpr std::size_t kMaxCounters = 8;
+
+// A counter spec checked as Options::counters and set_counters() take it,
+// without counting anything: perf names or raw rNNNN, each once, :u/:k/:uk
+// modifiers, at most 8, each countable on this machine.
+struct CounterCheck {
+    std::vector<std::string> names; // as given, in order
+    std::string error;              // empty when the spec can be counted here
+    bool usage = true; // error: the spec itself is wrong (else: this machine cannot count it)
+};
+PCTX_API CounterCheck check_counters(const std::string& spec);
 
 class PCTX_API Session {
 public:
@@ -152,18 +199,23 @@ public:
     // interval 0: events only; nsamples 0: no limit.
     RunResult run(std::chrono::milliseconds interval = std::chrono::milliseconds{0},
                   unsigned nsamples = 0);
-    // From a handler: end run() after the current event.
+    // From a handler: end run() after the current event. run() itself may
+    // not be called from a handler (it throws Error("run", ...)).
     void stop();
     // From anywhere, a signal handler included: make run() return Stopped.
     void terminate() noexcept;
-    // Kill a spawned tree / let go of a captured process; also done by the destructor.
+    // Kill a spawned tree / let go of a captured process; also done by the
+    // destructor. From a handler, it ends the run and takes effect as run()
+    // returns.
     void release() noexcept;
 
     pid_t pid() const;
     bool spawned() const;
     // The target's exit, once run() has seen it.
     std::optional<ExitEvent> target_exit() const;
-    // Records lost in the kernel so far (ring buffer full, tracked map full).
+    // What the kernel could not do so far, by kind (as reported to
+    // handlers().lost), and all of it together.
+    LostCounts lost() const;
     std::uint64_t lost_events() const;
 
     // Per-thread counters, counted in the kernel at every context switch.

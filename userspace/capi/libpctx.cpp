@@ -27,6 +27,10 @@ struct pctx_handle {
     pctx_fini_lwpfn_t* fini_lwp = nullptr;
     pctx_sysc_lwp_exitfn_t* lwp_exit = nullptr;
     int (*tick)(pctx_t*, pid_t, id_t, void*) = nullptr;
+
+    bool in_run = false;      // pctx_run() is calling handlers
+    bool halted = false;      // a handler returned non-zero: call no more
+    bool start_refused = false; // an init_lwp of the start returned non-zero
 };
 
 namespace {
@@ -56,44 +60,60 @@ int c_exit_status(const pctx::ExitEvent& ev)
     return ev.exited() ? ev.exit_code() : -ev.signal();
 }
 
-// Installs C++ handlers that call the C ones; a non-zero return stops the run.
+// Installs C++ handlers that call the C ones. libpctx's rules: a non-zero
+// return from init_lwp, lwp_create, exec or tick ends the run, and nothing
+// more is called after it (an init_lwp that says stop gets no lwp_create,
+// a stopping exec no init_lwp); fini_lwp's and lwp_exit's returns are
+// ignored; an init_lwp of the start that says stop makes pctx_run() fail.
 void bind_handlers(pctx_t* p)
 {
     pctx::Session& s = *p->session;
     pctx::Handlers& h = s.handlers();
-    auto lwp = [p, &s](auto fn) -> std::function<void(const pctx::LwpEvent&)> {
+    enum class Return { Stops, Ignored };
+    auto lwp = [p, &s](auto fn, Return ret) -> std::function<void(const pctx::LwpEvent&)> {
         if (!fn)
             return {};
-        return [p, &s, fn](const pctx::LwpEvent& ev) {
-            if (fn(p, ev.pid, static_cast<id_t>(ev.tid), p->arg) != 0)
+        return [p, &s, fn, ret](const pctx::LwpEvent& ev) {
+            if (p->halted)
+                return;
+            if (fn(p, ev.pid, static_cast<id_t>(ev.tid), p->arg) != 0 && ret == Return::Stops) {
+                p->halted = true;
+                p->start_refused = ev.at_start;
                 s.stop();
+            }
         };
     };
-    h.init_lwp = lwp(p->init_lwp);
-    h.fini_lwp = lwp(p->fini_lwp);
-    h.lwp_create = lwp(p->lwp_create);
-    h.lwp_exit = lwp(p->lwp_exit);
-    h.tick = lwp(p->tick);
+    h.init_lwp = lwp(p->init_lwp, Return::Stops);
+    h.fini_lwp = lwp(p->fini_lwp, Return::Ignored);
+    h.lwp_create = lwp(p->lwp_create, Return::Stops);
+    h.lwp_exit = lwp(p->lwp_exit, Return::Ignored);
+    h.tick = lwp(p->tick, Return::Stops);
     h.fork = {};
     if (p->fork)
         h.fork = [p](const pctx::ForkEvent& ev) {
-            p->fork(p, ev.pid, ev.child_pid, static_cast<id_t>(ev.tid), p->arg);
+            if (!p->halted)
+                p->fork(p, ev.pid, ev.child_pid, static_cast<id_t>(ev.tid), p->arg);
         };
     h.exec = {};
     if (p->exec)
         h.exec = [p, &s](const pctx::ExecEvent& ev) {
+            if (p->halted)
+                return;
             std::string args = ev.command_line();
-            if (p->exec(p, ev.pid, static_cast<id_t>(ev.tid), args.data(), p->arg) != 0)
+            if (p->exec(p, ev.pid, static_cast<id_t>(ev.tid), args.data(), p->arg) != 0) {
+                p->halted = true;
                 s.stop();
+            }
         };
     h.exit = {};
     if (p->exit)
         h.exit = [p](const pctx::ExitEvent& ev) {
-            p->exit(p, ev.pid, static_cast<id_t>(ev.tid), c_exit_status(ev), p->arg);
+            if (!p->halted)
+                p->exit(p, ev.pid, static_cast<id_t>(ev.tid), c_exit_status(ev), p->arg);
         };
+    // Loss and other run diagnostics are never silent, verbose or not.
     h.diagnostic = [p](const std::string& fn, const std::string& msg) {
-        if (p->verbose)
-            report(p->errfn, fn.c_str(), "%s\n", msg.c_str());
+        report(p->errfn, fn.c_str(), "%s\n", msg.c_str());
     };
     // libpctx's rules: a fork handler follows children; without an exec
     // handler a process is let go at its exec.
@@ -156,6 +176,10 @@ pctx_t* pctx_capture(pid_t pid, void* arg, int verbose, pctx_errfn_t* errfn)
 
 int pctx_set_events(pctx_t* pctx, ...)
 {
+    if (!pctx) {
+        report(nullptr, "set_events", "no pctx handle (NULL)\n");
+        return -1;
+    }
     va_list ap;
     va_start(ap, pctx);
     int error = 0;
@@ -187,8 +211,7 @@ int pctx_set_events(pctx_t* pctx, ...)
             pctx->lwp_exit = va_arg(ap, pctx_sysc_lwp_exitfn_t*);
             break;
         default:
-            report(pctx->errfn, "set_events", "unknown event type %x\n",
-                   static_cast<unsigned>(event));
+            report(pctx->errfn, "set_events", "unknown event type %d\n", static_cast<int>(event));
             error = -1;
             break;
         }
@@ -202,10 +225,34 @@ int pctx_set_events(pctx_t* pctx, ...)
 int pctx_run(pctx_t* pctx, unsigned int msec, unsigned int nsamples,
              int (*tick)(pctx_t*, pid_t, id_t, void*))
 {
+    if (!pctx) {
+        report(nullptr, "run", "no pctx handle (NULL)\n");
+        return -1;
+    }
+    // Rebinding the handlers now would free the one that is running.
+    if (pctx->in_run) {
+        report(pctx->errfn, "run",
+               "called from one of its own handlers: return non-zero from the handler to end "
+               "the run instead\n");
+        return -1;
+    }
     pctx->tick = tick;
+    pctx->halted = false;
+    pctx->start_refused = false;
+    pctx->in_run = true;
+    struct Leave {
+        pctx_t* p;
+        ~Leave() { p->in_run = false; }
+    } leave{pctx};
     try {
         bind_handlers(pctx);
         const auto result = pctx->session->run(std::chrono::milliseconds(msec), nsamples);
+        if (pctx->start_refused) {
+            if (pctx->verbose)
+                report(pctx->errfn, "run", "pid %d: an init_lwp handler refused the start\n",
+                       static_cast<int>(pctx->session->pid()));
+            return -1;
+        }
         return result == pctx::RunResult::ControlLost ? -1 : 0;
     } catch (const pctx::Error& e) {
         report_error(pctx->errfn, e);
@@ -219,6 +266,10 @@ int pctx_run(pctx_t* pctx, unsigned int msec, unsigned int nsamples,
 
 int pctx_set_counters(pctx_t* pctx, const char* spec)
 {
+    if (!pctx) {
+        report(nullptr, "set_counters", "no pctx handle (NULL)\n");
+        return -1;
+    }
     try {
         pctx->session->set_counters(spec ? spec : "");
         return 0;
@@ -232,6 +283,14 @@ int pctx_set_counters(pctx_t* pctx, const char* spec)
 
 int pctx_read_counters(pctx_t* pctx, pid_t pid, id_t tid, unsigned long long* values, int nvalues)
 {
+    if (!pctx) {
+        report(nullptr, "read_counters", "no pctx handle (NULL)\n");
+        return -1;
+    }
+    if (!values && nvalues > 0) {
+        report(pctx->errfn, "read_counters", "values is NULL but nvalues is %d\n", nvalues);
+        return -1;
+    }
     try {
         const auto counters = pctx->session->read_counters(pid, static_cast<pid_t>(tid));
         int n = 0;
@@ -253,8 +312,34 @@ void pctx_terminate(pctx_t* pctx)
         pctx->session->terminate();
 }
 
+int pctx_lost(pctx_t* pctx, pctx_lost_t* lost)
+{
+    if (!pctx || !lost) {
+        report(pctx ? pctx->errfn : nullptr, "lost", "%s is NULL\n", pctx ? "lost" : "pctx");
+        return -1;
+    }
+    const pctx::LostCounts c = pctx->session->lost();
+    lost->fork = c.fork;
+    lost->lwp_create = c.lwp_create;
+    lost->exec = c.exec;
+    lost->exit = c.exit;
+    lost->lwp_exit = c.lwp_exit;
+    lost->tracked_full = c.tracked_full;
+    lost->threads_full = c.threads_full;
+    return 0;
+}
+
 void pctx_release(pctx_t* pctx)
 {
+    if (!pctx)
+        return;
+    // Freeing it now would pull the session from under the running loop.
+    if (pctx->in_run) {
+        report(pctx->errfn, "release",
+               "called from one of pctx_run's handlers: return non-zero from the handler to end "
+               "the run, then release\n");
+        return;
+    }
     delete pctx; // the session's destructor releases the target
 }
 

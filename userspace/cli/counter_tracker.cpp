@@ -146,9 +146,8 @@ CounterTracker::Sample CounterTracker::tick(pid_t pid, pid_t tid, std::uint64_t 
         auto& now = (*values)[i];
         if (!now)
             continue;
-        // A running total never goes back while its thread lives: a lower
-        // reading is a thread that exited before its exit record arrived.
-        now = std::max(*now, t.previous[i]);
+        // Totals never go back (one clock per counter, see
+        // bpf/counters.bpf.h): a delta is never clamped into shape here.
         deltas[i] = *now - t.previous[i];
         t.previous[i] = *now;
     }

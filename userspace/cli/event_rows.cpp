@@ -16,29 +16,34 @@ Row EventRows::row(const char* event, pid_t pid, pid_t tid, std::uint64_t time_n
     return r;
 }
 
+Row EventRows::row(const char* event, const LwpEvent& ev)
+{
+    Row r = row(event, ev.pid, ev.tid, ev.time_ns);
+    r.uncounted = ev.uncounted && counters_.enabled();
+    return r;
+}
+
 void EventRows::install(Session& session)
 {
     Handlers& h = session.handlers();
     h.init_lwp = [this](const LwpEvent& ev) {
-        Row r = row("init_lwp", ev.pid, ev.tid, ev.time_ns);
+        Row r = row("init_lwp", ev);
         r.counters = counters_.thread_started(ev.pid, ev.tid);
         emit_(r);
     };
     h.fini_lwp = [this](const LwpEvent& ev) {
-        Row r = row("fini_lwp", ev.pid, ev.tid, ev.time_ns);
+        Row r = row("fini_lwp", ev);
         r.counters = counters_.thread_finished(ev.pid, ev.tid);
         emit_(r);
     };
-    h.lwp_create = [this](const LwpEvent& ev) {
-        emit_(row("lwp_create", ev.pid, ev.tid, ev.time_ns));
-    };
+    h.lwp_create = [this](const LwpEvent& ev) { emit_(row("lwp_create", ev)); };
     h.lwp_exit = [this](const LwpEvent& ev) {
-        Row r = row("lwp_exit", ev.pid, ev.tid, ev.time_ns);
+        Row r = row("lwp_exit", ev);
         r.counters = counters_.thread_totals(ev.pid, ev.tid);
         emit_(r);
     };
     h.tick = [this](const LwpEvent& ev) {
-        Row r = row("tick", ev.pid, ev.tid, ev.time_ns);
+        Row r = row("tick", ev);
         CounterTracker::Sample s = counters_.tick(ev.pid, ev.tid, ev.time_ns);
         r.set = s.set;
         r.counters = std::move(s.totals);
@@ -49,6 +54,7 @@ void EventRows::install(Session& session)
         names_.fork(ev.pid, ev.child_pid);
         Row r = row("fork", ev.pid, ev.tid, ev.time_ns);
         r.child_pid = ev.child_pid;
+        r.unfollowed = !ev.followed;
         emit_(r);
     };
     h.exec = [this](const ExecEvent& ev) {
@@ -65,6 +71,7 @@ void EventRows::install(Session& session)
         Row r = row("exit", ev.pid, ev.tid, ev.time_ns);
         r.status = ev.shell_status();
         r.signal = ev.signal();
+        r.reconciled = ev.reconciled;
         r.counters = counters_.process_exit(ev.pid, ev.tid);
         summary_.set_exit_totals(ev.pid, counters_.take_process_totals(ev.pid));
         emit_(r);
@@ -73,6 +80,7 @@ void EventRows::install(Session& session)
     h.lost = [this](const LostEvent& ev) {
         Row r = row("lost", 0, 0, ev.time_ns);
         r.count = ev.count;
+        r.lost = ev.by_kind;
         emit_(r);
     };
     h.diagnostic = [](const std::string&, const std::string& msg) {

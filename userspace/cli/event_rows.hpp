@@ -28,6 +28,7 @@ public:
 
 private:
     Row row(const char* event, pid_t pid, pid_t tid, std::uint64_t time_ns);
+    Row row(const char* event, const LwpEvent& ev);
 
     CounterTracker& counters_;
     Summary& summary_;

@@ -139,7 +139,7 @@ int run_command(const RunConfig& config)
 
     Summary::Ending ending;
     ending.end_ns = now_ns();
-    ending.lost = session->lost_events();
+    ending.lost = session->lost();
     const bool spawned = session->spawned();
     const std::optional<ExitEvent> target_exit = session->target_exit();
     ending.unfinished = spawned ? "killed" : "left running";

@@ -141,9 +141,9 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
     if (!sets_.empty() || tick_) {
         const std::vector<EventInfo> events = list_events();
         for (const auto& spec : sets_) {
-            SetCheck check = check_counter_set(spec, events);
+            CounterCheck check = check_counters(spec);
             if (!check.error.empty())
-                return UsageFailure{check.usage ? 2 : 1, check.error};
+                return UsageFailure{check.usage ? 2 : 1, "-c: " + check.error};
             config_.counters.sets.push_back(std::move(check.names));
         }
         if (tick_)

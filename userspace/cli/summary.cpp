@@ -52,6 +52,8 @@ void Summary::record(const Row& row)
     if (row.event == "exit") {
         p.end = row.signal && *row.signal != 0 ? "signal " + std::to_string(*row.signal)
                                                : "status " + std::to_string(row.status.value_or(0));
+        if (row.reconciled)
+            p.end = "exit lost";
         if (const auto t = exit_totals_.find(row.pid); t != exit_totals_.end()) {
             p.totals = std::move(t->second);
             exit_totals_.erase(t);
@@ -118,8 +120,13 @@ void Summary::print(std::FILE* out, const Ending& ending) const
         print_totals(all);
         std::fprintf(out, "\n");
     }
-    std::fprintf(out, "pctx-bpf: %llu events lost\n",
-                 static_cast<unsigned long long>(std::max(ending.lost, lost_rows_)));
+    std::string kinds;
+    for (const auto& [kind, n] : lost_by_kind(ending.lost))
+        if (n > 0)
+            kinds += (kinds.empty() ? " (" : ", ") + std::string(kind) + " " + std::to_string(n);
+    std::fprintf(out, "pctx-bpf: %llu events lost%s\n",
+                 static_cast<unsigned long long>(std::max(ending.lost.total(), lost_rows_)),
+                 kinds.empty() ? "" : (kinds + ")").c_str());
     rusage self{};
     ::getrusage(RUSAGE_SELF, &self);
     const double user = seconds(self.ru_utime);

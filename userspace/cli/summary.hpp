@@ -28,7 +28,7 @@ public:
 
     struct Ending {
         std::uint64_t end_ns = 0;    // when the run ended
-        std::uint64_t lost = 0;      // what the session counted as lost
+        LostCounts lost;             // what the session counted as lost, by kind
         const char* unfinished = ""; // how a process still traced ends: "killed", "left running"
         // Totals of a process still traced at the end, or released at an exec.
         std::function<std::vector<std::uint64_t>(pid_t)> live_totals;

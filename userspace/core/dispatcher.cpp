@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <type_traits>
 #include <cstring>
 #include <string>
 
@@ -60,13 +61,25 @@ void Dispatcher::deliver(const Fn& fn, const Ev& ev, bool whole_process,
         Context& c;
         ~Reset() { c.active = false; }
     } reset{context_};
-    context_ = Context{true, whole_process, ev.pid, ev.tid, values};
+    bool counted = true;
+    if constexpr (std::is_same_v<Ev, LwpEvent>)
+        counted = !ev.uncounted;
+    context_ = Context{true, whole_process, counted, ev.pid, ev.tid, values};
     fn(ev);
+}
+
+void Dispatcher::deliver_lwp(const std::function<void(const LwpEvent&)>& fn, const Process& proc,
+                             pid_t pid, pid_t tid, std::uint64_t time_ns,
+                             const CounterValues& values, bool at_start)
+{
+    LwpEvent ev{pid, tid, time_ns, proc.uncounted.count(tid) != 0, at_start};
+    deliver(fn, ev, false, values);
 }
 
 bool Dispatcher::counters_of(pid_t pid, pid_t tid, CounterValues& out) const
 {
-    if (!context_.active || context_.pid != pid || (!context_.whole_process && context_.tid != tid))
+    if (!context_.active || !context_.counted || context_.pid != pid ||
+        (!context_.whole_process && context_.tid != tid))
         return false;
     out = context_.values;
     return true;
@@ -77,14 +90,17 @@ void Dispatcher::add_spawned(pid_t pid)
     procs_[pid].awaiting_first_exec = true;
 }
 
-void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids, std::uint64_t now_ns)
+void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids,
+                              const std::set<pid_t>& uncounted, std::uint64_t now_ns)
 {
     Process& proc = procs_[pid];
     for (pid_t tid : tids) {
         if (contains(proc.threads, tid))
             continue;
         proc.threads.push_back(tid);
-        deliver(handlers_.init_lwp, LwpEvent{pid, tid, advance(now_ns)}, false, kZero);
+        if (uncounted.count(tid) != 0)
+            proc.uncounted.insert(tid);
+        deliver_lwp(handlers_.init_lwp, proc, pid, tid, advance(now_ns), kZero, true);
     }
 }
 
@@ -114,29 +130,35 @@ void Dispatcher::on_thread(const pctx_record& rec)
     const auto it = procs_.find(rec.pid);
     if (it == procs_.end() || rec.child <= 0)
         return;
-    const LwpEvent ev{rec.pid, rec.child, now_};
+    Process& proc = it->second;
+    if (rec.flags & PCTX_REC_UNCOUNTED)
+        proc.uncounted.insert(rec.child);
     // A thread born between tracking and the /proc listing is already known.
-    if (!contains(it->second.threads, rec.child)) {
-        it->second.threads.push_back(rec.child);
-        deliver(handlers_.init_lwp, ev, false, kZero);
+    if (!contains(proc.threads, rec.child)) {
+        proc.threads.push_back(rec.child);
+        deliver_lwp(handlers_.init_lwp, proc, rec.pid, rec.child, now_, kZero);
     }
-    deliver(handlers_.lwp_create, ev, false, kZero);
+    deliver_lwp(handlers_.lwp_create, proc, rec.pid, rec.child, now_, kZero);
 }
 
 void Dispatcher::on_fork(const pctx_record& rec)
 {
     if (procs_.find(rec.pid) == procs_.end())
         return;
+    const bool followed = (rec.flags & PCTX_FORK_UNTRACKED) == 0;
+    // The child's pid still names a process whose end was lost: it is gone
+    // (its pid was free to reuse), and ends here, before the new one starts.
+    if (const auto old = procs_.find(rec.child); old != procs_.end())
+        end_reconciled(old);
     if (handlers_.fork)
-        handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, now_});
-    if (rec.flags & PCTX_FORK_UNTRACKED) {
-        report("cannot follow pid " + std::to_string(rec.child) +
-               ": the tracked-process map is full (raise Options::max_processes)");
-        return;
-    }
+        handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, followed, now_});
+    if (!followed)
+        return; // counted as a loss (tracked_full), reported with the others
     Process& child = procs_[rec.child];
     child.threads.assign(1, rec.child);
-    deliver(handlers_.init_lwp, LwpEvent{rec.child, rec.child, now_}, false, kZero);
+    if (rec.flags & PCTX_REC_UNCOUNTED)
+        child.uncounted.insert(rec.child);
+    deliver_lwp(handlers_.init_lwp, child, rec.child, rec.child, now_, kZero);
 }
 
 void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
@@ -171,6 +193,7 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
         add(image_total, thread_total);
         fini_all(rec.pid, proc, now_, ev.tid, thread_total);
     }
+    const bool first = proc.awaiting_first_exec;
     proc.awaiting_first_exec = false;
     proc.finished = kZero;
     deliver(handlers_.exec, ev, true, image_total);
@@ -179,7 +202,12 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
         return;
     }
     proc.threads.assign(1, rec.pid);
-    deliver(handlers_.init_lwp, LwpEvent{rec.pid, rec.pid, now_}, false, kZero);
+    // The new image counts from zero, in the entry the exec'ing thread had.
+    const bool was_counted = proc.uncounted.count(ev.tid) == 0 && !(rec.flags & PCTX_REC_UNCOUNTED);
+    proc.uncounted.clear();
+    if (!was_counted)
+        proc.uncounted.insert(rec.pid);
+    deliver_lwp(handlers_.init_lwp, proc, rec.pid, rec.pid, now_, kZero, first);
 }
 
 void Dispatcher::on_exit(const pctx_record& rec)
@@ -188,7 +216,8 @@ void Dispatcher::on_exit(const pctx_record& rec)
     if (it == procs_.end())
         return;
     Process& proc = it->second;
-    const LwpEvent lwp{rec.pid, rec.tid, now_};
+    if (rec.flags & PCTX_REC_UNCOUNTED)
+        proc.uncounted.insert(rec.tid);
     const CounterValues values = record_values(rec);
 
     const bool caller = (rec.flags & PCTX_EXIT_CALLER) != 0;
@@ -199,14 +228,15 @@ void Dispatcher::on_exit(const pctx_record& rec)
     const bool group_dead = (rec.flags & PCTX_EXIT_GROUP_DEAD) != 0 && !proc.dying;
     if (erase_tid(proc.threads, rec.tid)) {
         add(proc.finished, values);
-        deliver(handlers_.fini_lwp, lwp, false, values);
+        deliver_lwp(handlers_.fini_lwp, proc, rec.pid, rec.tid, now_, values);
         // lwp_exit is for a thread that ended on its own: not one killed, not
         // the exit_group() caller, and not the last thread when its exit
         // ended the process. One that was already exiting when another
         // called exit_group() did end on its own, last or not.
         const bool ended_process = group_dead && !(rec.flags & PCTX_EXIT_GROUP_EXIT);
         if (!(rec.flags & PCTX_EXIT_ZAPPED) && !caller && !ended_process)
-            deliver(handlers_.lwp_exit, lwp, false, values);
+            deliver_lwp(handlers_.lwp_exit, proc, rec.pid, rec.tid, now_, values);
+        proc.uncounted.erase(rec.tid);
     }
     if (group_dead)
         proc.dying = ExitEvent{rec.pid, rec.tid, rec.code, now_};
@@ -236,10 +266,35 @@ void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t
     std::vector<pid_t> tids;
     tids.swap(proc.threads);
     // Any other thread is one whose own exit record has not come (yet): its
-    // totals are unknown here.
-    for (pid_t tid : tids)
-        deliver(handlers_.fini_lwp, LwpEvent{pid, tid, time_ns}, false,
-                tid == known_tid ? known : kZero);
+    // totals are unknown here, and the event says so.
+    for (pid_t tid : tids) {
+        if (tid != known_tid)
+            proc.uncounted.insert(tid);
+        deliver_lwp(handlers_.fini_lwp, proc, pid, tid, time_ns, tid == known_tid ? known : kZero);
+    }
+}
+
+void Dispatcher::end_reconciled(std::map<pid_t, Process>::iterator it)
+{
+    const pid_t pid = it->first;
+    Process& proc = it->second;
+    report("pid " + std::to_string(pid) +
+           " is gone, its exit lost with the records the kernel could not deliver");
+    const std::uint64_t now = advance(now_);
+    // Threads whose records were lost: their totals are unknown.
+    fini_all(pid, proc, now, 0, kZero);
+    ExitEvent ev = proc.dying.value_or(ExitEvent{pid, pid, 0, now});
+    ev.time_ns = now;
+    if (!proc.dying)
+        ev.reconciled = true;
+    if (proc.exit_caller != 0)
+        ev.tid = proc.exit_caller;
+    const CounterValues totals = proc.finished;
+    if (pid == root_)
+        root_exit_ = ev;
+    procs_.erase(it);
+    forget_(pid);
+    deliver(handlers_.exit, ev, true, totals);
 }
 
 void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
@@ -247,16 +302,24 @@ void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
     advance(now_ns);
     if (!handlers_.tick)
         return;
+    // A handler may end a process (stop, reconcile): walk a copy.
+    std::vector<std::pair<pid_t, pid_t>> threads;
     for (const auto& [pid, proc] : procs_)
-        for (pid_t tid : proc.threads) {
-            if (!snapshot) {
-                deliver(handlers_.tick, LwpEvent{pid, tid, now_}, false, kZero);
-                continue;
-            }
-            const auto found = snapshot->find(thread_key(pid, tid));
-            if (found != snapshot->end())
-                deliver(handlers_.tick, LwpEvent{pid, tid, now_}, false, found->second);
+        for (pid_t tid : proc.threads)
+            threads.emplace_back(pid, tid);
+    for (const auto& [pid, tid] : threads) {
+        const auto it = procs_.find(pid);
+        if (it == procs_.end())
+            continue;
+        const Process& proc = it->second;
+        if (!snapshot || proc.uncounted.count(tid) != 0) {
+            deliver_lwp(handlers_.tick, proc, pid, tid, now_, kZero);
+            continue;
         }
+        const auto found = snapshot->find(thread_key(pid, tid));
+        if (found != snapshot->end())
+            deliver_lwp(handlers_.tick, proc, pid, tid, now_, found->second);
+    }
 }
 
 void Dispatcher::reconcile()
@@ -264,16 +327,20 @@ void Dispatcher::reconcile()
     for (auto it = procs_.begin(); it != procs_.end();) {
         const pid_t pid = it->first;
         if (::kill(pid, 0) != 0 && errno == ESRCH && !it->second.dying) {
-            report("pid " + std::to_string(pid) +
-                   " is gone, its exit lost with the records the kernel could not deliver");
-            forget_(pid);
-            it = procs_.erase(it);
+            end_reconciled(it++);
             continue;
         }
-        auto& tids = it->second.threads;
-        tids.erase(std::remove_if(tids.begin(), tids.end(),
-                                  [pid](pid_t tid) { return !thread_exists(pid, tid); }),
-                   tids.end());
+        Process& proc = it->second;
+        std::vector<pid_t> gone;
+        for (pid_t tid : proc.threads)
+            if (!thread_exists(pid, tid))
+                gone.push_back(tid);
+        for (pid_t tid : gone) {
+            erase_tid(proc.threads, tid);
+            proc.uncounted.insert(tid); // its totals went with its record
+            deliver_lwp(handlers_.fini_lwp, proc, pid, tid, advance(now_), kZero);
+            proc.uncounted.erase(tid);
+        }
         // A dying process whose missing records were lost ends here.
         finish_if_done(it++);
     }

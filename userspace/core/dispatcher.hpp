@@ -13,6 +13,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <optional>
@@ -35,7 +36,7 @@ inline std::uint64_t thread_key(pid_t pid, pid_t tid)
 class Dispatcher {
 public:
     // forget(pid) is called once a process's last record has been handled,
-    // so its tracked-map entry can go.
+    // so whatever entry BPF left for it can go.
     Dispatcher(const Handlers& handlers, std::function<void(pid_t)> forget)
         : handlers_(handlers), forget_(std::move(forget))
     {
@@ -43,24 +44,27 @@ public:
 
     // The counter values that belong to the event being delivered now: a
     // thread's for thread events, the process's for exec and exit. False
-    // when no event of (pid, tid) is being delivered.
+    // when no event of (pid, tid) is being delivered, or its thread is not
+    // counted.
     bool counters_of(pid_t pid, pid_t tid, CounterValues& out) const;
 
     // A spawned command, tracked but not yet exec'd: it gets exec then init_lwp.
     void add_spawned(pid_t pid);
-    // A captured process: init_lwp for each thread it has now.
-    void add_captured(pid_t pid, const std::vector<pid_t>& tids, std::uint64_t now_ns);
+    // A captured process: init_lwp for each thread it has now; those in
+    // uncounted have no counter entry.
+    void add_captured(pid_t pid, const std::vector<pid_t>& tids, const std::set<pid_t>& uncounted,
+                      std::uint64_t now_ns);
 
     void dispatch(const pctx_record& rec, std::size_t size);
     // tick for every live thread of every tracked process. With counters, a
-    // thread missing from the snapshot has exited (its record is on its way):
-    // it gets fini_lwp, not a tick with no values.
+    // counted thread missing from the snapshot has exited, its record on its
+    // way: no tick, its fini_lwp follows. An uncounted thread's tick says so.
     void tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot);
-    // Forgets processes and threads that are gone without a record (after a loss).
+    // After a loss: a process found gone gets fini_lwp for the threads it
+    // had and its exit, marked reconciled; a thread found gone, fini_lwp.
     void reconcile();
 
     bool empty() const { return procs_.empty(); }
-    std::size_t process_count() const { return procs_.size(); }
     void set_root(pid_t pid) { root_ = pid; }
     // The time to give an event happening at time_ns: never before the last
     // one delivered (see now_).
@@ -70,6 +74,7 @@ public:
 private:
     struct Process {
         std::vector<pid_t> threads; // in the order they were seen
+        std::set<pid_t> uncounted;  // of them, those without counters
         bool awaiting_first_exec = false;
         CounterValues finished{}; // totals of its threads that ended, since the last exec
         // Its last thread has exited, but records of threads that exited
@@ -84,12 +89,20 @@ private:
     struct Context {
         bool active = false;
         bool whole_process = false;
+        bool counted = true;
         pid_t pid = 0;
         pid_t tid = 0;
         CounterValues values{};
     };
     template <typename Fn, typename Ev>
     void deliver(const Fn& fn, const Ev& ev, bool whole_process, const CounterValues& values);
+    // A thread event of proc's thread tid, with its counted mark.
+    void deliver_lwp(const std::function<void(const LwpEvent&)>& fn, const Process& proc,
+                     pid_t pid, pid_t tid, std::uint64_t time_ns, const CounterValues& values,
+                     bool at_start = false);
+    // A process whose exit record was lost: fini_lwp for what it had, then
+    // its exit, marked reconciled.
+    void end_reconciled(std::map<pid_t, Process>::iterator it);
 
     void on_thread(const pctx_record& rec);
     void on_fork(const pctx_record& rec);

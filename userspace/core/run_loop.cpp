@@ -99,29 +99,81 @@ void Session::Impl::track_captured(pid_t pid, std::uint32_t flags)
     if (int err = loader->seed_threads(pid); err != 0)
         throw Error("run", "cannot count the threads of pid " + p + ": " + std::strerror(err));
     // Listed after tracking began, so a thread is either listed or reported.
-    dispatcher.add_captured(pid, detail::list_threads(pid), monotonic_ns());
+    const std::vector<pid_t> tids = detail::list_threads(pid);
+    dispatcher.add_captured(pid, tids, uncounted_threads(pid, tids), monotonic_ns());
 }
+
+std::set<pid_t> Session::Impl::uncounted_threads(pid_t pid, const std::vector<pid_t>& tids)
+{
+    std::set<pid_t> out;
+    if (!perf)
+        return out;
+    if (const int err = loader->read_threads(sampled); err != 0)
+        throw Error("run", "cannot read the counted threads of pid " + std::to_string(pid) + ": " +
+                               std::strerror(err));
+    std::set<pid_t> counted;
+    for (const auto& e : sampled)
+        if (e.state.pid == pid)
+            counted.insert(e.state.tid);
+    for (pid_t tid : tids)
+        if (counted.count(tid) == 0)
+            out.insert(tid);
+    return out;
+}
+
+namespace {
+
+LostCounts counts_of(const pctx_stats& s)
+{
+    LostCounts c;
+    c.fork = s.lost[PCTX_LOSS_FORK];
+    c.lwp_create = s.lost[PCTX_LOSS_LWP_CREATE];
+    c.exec = s.lost[PCTX_LOSS_EXEC];
+    c.exit = s.lost[PCTX_LOSS_EXIT];
+    c.lwp_exit = s.lost[PCTX_LOSS_LWP_EXIT];
+    c.tracked_full = s.lost[PCTX_LOSS_TRACKED_FULL];
+    c.threads_full = s.lost[PCTX_LOSS_THREADS_FULL];
+    return c;
+}
+
+LostCounts minus(const LostCounts& a, const LostCounts& b)
+{
+    return LostCounts{a.fork - b.fork,         a.lwp_create - b.lwp_create,
+                      a.exec - b.exec,         a.exit - b.exit,
+                      a.lwp_exit - b.lwp_exit, a.tracked_full - b.tracked_full,
+                      a.threads_full - b.threads_full};
+}
+
+} // namespace
 
 void Session::Impl::check_losses()
 {
-    const pctx_stats stats = loader->stats();
-    if (stats.thread_failed > thread_failed_reported) {
-        thread_failed_reported = stats.thread_failed;
-        diagnose(std::to_string(stats.thread_failed) +
-                 " threads are not counted: the counted-thread map is full (raise "
-                 "Options::max_threads)");
-    }
-    const std::uint64_t lost = stats.lost_records;
-    if (lost <= lost_reported)
+    pctx_stats stats{};
+    if (const int err = loader->stats(stats); err != 0)
+        throw Error("run", std::string("cannot read the kernel's loss counters: ") +
+                               std::strerror(err));
+    const LostCounts now = counts_of(stats);
+    if (now.total() == lost.total())
         return;
-    const std::uint64_t fresh = lost - lost_reported;
-    lost_reported = lost;
-    diagnose(std::to_string(fresh) +
-             " events lost: the kernel's ring buffer was full (give it more room with "
-             "Options::ring_buffer_bytes)");
+    const LostCounts fresh = minus(now, lost);
+    lost = now;
+    const std::uint64_t records = fresh.total() - fresh.tracked_full - fresh.threads_full;
+    if (records > 0)
+        diagnose(std::to_string(records) +
+                 " events lost: the kernel's ring buffer was full (give it more room with "
+                 "--ringbuf-size, Options::ring_buffer_bytes)");
+    if (fresh.tracked_full > 0)
+        diagnose(std::to_string(fresh.tracked_full) +
+                 " forked children not followed: the tracked-process map is full (raise "
+                 "--max-tasks, Options::max_processes)");
+    if (fresh.threads_full > 0)
+        diagnose(std::to_string(fresh.threads_full) +
+                 " threads not counted: the counted-thread map is full (raise --max-tasks, "
+                 "Options::max_threads)");
     if (handlers.lost)
-        handlers.lost(LostEvent{fresh, dispatcher.advance(monotonic_ns())});
-    dispatcher.reconcile();
+        handlers.lost(LostEvent{fresh.total(), fresh, dispatcher.advance(monotonic_ns())});
+    if (records > 0)
+        dispatcher.reconcile();
 }
 
 static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
@@ -148,10 +200,28 @@ static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
 
 RunResult Session::Impl::run(std::chrono::milliseconds interval, unsigned nsamples)
 {
+    if (running)
+        throw Error("run", "run() was called from one of its own handlers: return from the "
+                           "handler instead (stop() ends the run)");
     if (!loader)
         throw Error("run", "the session has been released");
     if (interval.count() < 0)
         throw Error("run", "the sampling interval must not be negative");
+    running = true;
+    struct Done {
+        Impl& s;
+        ~Done()
+        {
+            s.running = false;
+            if (s.release_pending)
+                s.release();
+        }
+    } done{*this};
+    return run_loop(interval, nsamples);
+}
+
+RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned nsamples)
+{
     stop_requested = false;
     if (!started) {
         started = true;

@@ -107,10 +107,21 @@ Session::Impl::Impl(Options opts, pid_t pid, bool was_spawned)
         std::fprintf(stderr, "pctx: %s: %s\n", fn.c_str(), msg.c_str());
     };
     wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    // Without it terminate() could not end a run: refuse to start instead.
+    if (!wake)
+        throw Error(was_spawned ? "create" : "capture",
+                    std::string("cannot create the eventfd that ends a run: ") +
+                        std::strerror(errno));
 }
 
 void Session::Impl::release() noexcept
 {
+    // From a handler: the loop still uses all of it; run() releases on return.
+    if (running) {
+        release_pending = true;
+        stop_requested = true;
+        return;
+    }
     // The tree dies first, while nothing is left to observe it; then the BPF
     // links close with the loader.
     spawner.reset();
@@ -239,9 +250,14 @@ std::optional<ExitEvent> Session::target_exit() const
 {
     return impl_->dispatcher.root_exit();
 }
+LostCounts Session::lost() const
+{
+    return impl_->lost;
+}
+
 std::uint64_t Session::lost_events() const
 {
-    return impl_->lost_reported;
+    return impl_->lost.total();
 }
 
 } // namespace pctx

@@ -6,6 +6,7 @@
 #include "counter_math.h"
 #include "counters/event_table.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace pctx {
@@ -24,6 +25,30 @@ std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, s
 std::vector<EventInfo> list_events()
 {
     return detail::known_events();
+}
+
+CounterCheck check_counters(const std::string& spec)
+{
+    CounterCheck check;
+    std::vector<detail::CounterSpec> specs;
+    try {
+        specs = detail::parse_counter_spec(spec);
+    } catch (const std::invalid_argument& e) {
+        check.error = e.what();
+        return check;
+    }
+    const std::vector<EventInfo> events = list_events();
+    for (const auto& c : specs) {
+        const std::string base = c.name.substr(0, c.name.find(':'));
+        for (const auto& e : events)
+            if (!e.available && (e.name == base || detail::same_event(e.name, base))) {
+                check.error = "event '" + c.name + "' cannot be counted here: " + e.reason;
+                check.usage = false;
+                return check;
+            }
+        check.names.push_back(c.name);
+    }
+    return check;
 }
 
 Counting open_counters(const char* fn, const std::string& spec)
@@ -82,9 +107,11 @@ std::vector<CounterValue> Session::read_counters(pid_t pid, pid_t tid) const
     return out;
 }
 
-// A running thread's state with its current slice added to its totals. The
-// entry is read again after the counters: if it changed meanwhile, the
-// thread switched, and the second reading is its up-to-date state.
+// A running thread's state with its current slice added to the totals of
+// its counters read from perf (time counters come from its runtime, see
+// counter_snapshot()). The entry is read again after the counters: if it
+// changed meanwhile, the thread switched, and the second reading is its
+// up-to-date state.
 pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) const
 {
     pctx_thread t = entry.state;
@@ -92,12 +119,12 @@ pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) 
         detail::CounterValues live{};
         for (std::size_t k = 0; k < perf->size(); ++k) {
             detail::PerfReading now;
-            if (perf->read(k, static_cast<int>(t.cpu), now))
+            if (!perf->specs()[k].cpu_time && perf->read(k, static_cast<int>(t.cpu), now))
                 live[k] = live_delta(now, t, k);
         }
         pctx_thread again{};
-        if (!loader->read_thread(entry.kernel_tid, again))
-            break;
+        if (loader->read_thread(entry.kernel_tid, again) != 0)
+            break; // gone: its exit record has its totals
         if (again.seq == t.seq) {
             for (std::size_t k = 0; k < perf->size(); ++k)
                 t.c[k].total += live[k];
@@ -114,17 +141,25 @@ const detail::CounterSnapshot& Session::Impl::counter_snapshot()
     snap.clear();
     if (!perf)
         return snap;
-    for (const auto& entry : loader->read_threads()) {
+    if (const int err = loader->read_threads(sampled); err != 0)
+        throw Error("run", std::string("cannot sample the counted threads: ") + std::strerror(err));
+    for (const auto& entry : sampled) {
         // Most threads sleep: only a running one needs a copy to add to.
-        pctx_thread running;
+        pctx_thread live;
         const pctx_thread* t = &entry.state;
         if (t->on_cpu) {
-            running = with_current_slice(entry);
-            t = &running;
+            live = with_current_slice(entry);
+            t = &live;
         }
+        // Time counters: what the scheduler has accounted since the last
+        // switch-out seen, the clock BPF ends the slice with, so a sample
+        // never exceeds the total that follows it (it lags by under a tick).
+        std::uint64_t since_out = entry.rt_now - t->rt_last_out;
+        if (entry.rt_now < t->rt_last_out || since_out >= (1ULL << 40))
+            since_out = 0;
         detail::CounterValues& v = snap[detail::thread_key(t->pid, t->tid)];
         for (std::size_t k = 0; k < perf->size(); ++k)
-            v[k] = t->c[k].total;
+            v[k] = t->c[k].total + (perf->specs()[k].cpu_time ? since_out : 0);
     }
     return snap;
 }

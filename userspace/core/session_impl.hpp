@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,13 +47,14 @@ public:
     std::unique_ptr<detail::Spawner> spawner;
     detail::Dispatcher dispatcher{handlers, [this](pid_t pid) {
                                       if (loader)
-                                          loader->untrack(pid);
+                                          loader->forget_dead(pid);
                                   }};
     detail::UniqueFd wake; // eventfd: terminate() from anywhere
     bool started = false;
     bool stop_requested = false;
-    std::uint64_t lost_reported = 0;
-    std::uint64_t thread_failed_reported = 0;
+    bool running = false;         // inside run(): handlers are being called
+    bool release_pending = false; // release() from a handler: done as run() returns
+    LostCounts lost;              // reported so far
 
     // Takes the counters the loader was loaded with.
     void count_with(Counting counting);
@@ -60,11 +62,15 @@ public:
     // The map is reused by the next call.
     const detail::CounterSnapshot& counter_snapshot();
     detail::CounterSnapshot snapshot;
+    std::vector<detail::ThreadEntry> sampled; // read_threads()'s output, reused
     pctx_thread with_current_slice(const detail::ThreadEntry& entry) const;
 
 private:
+    RunResult run_loop(std::chrono::milliseconds interval, unsigned nsamples);
     void start_target();
     void track_captured(pid_t pid, std::uint32_t flags);
+    // The threads of pid that seeding could not count (the map was full).
+    std::set<pid_t> uncounted_threads(pid_t pid, const std::vector<pid_t>& tids);
     // Dispatches what the ring holds; false when a handler asked to stop.
     bool drain();
     void check_losses();

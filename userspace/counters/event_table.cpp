@@ -1,5 +1,6 @@
 #include "counters/event_table.hpp"
 
+#include "counters/perf_events.hpp"
 #include "lifecycle.h"
 
 #include <sys/stat.h>
@@ -83,11 +84,14 @@ CounterSpec parse_one(const std::string& requested)
             a.type = k.type;
             a.config = k.config;
             spec.hardware = k.type == PERF_TYPE_HARDWARE;
+            spec.cpu_time = k.type == PERF_TYPE_SOFTWARE && (k.config == PERF_COUNT_SW_CPU_CLOCK ||
+                                                             k.config == PERF_COUNT_SW_TASK_CLOCK);
             found = true;
             break;
         }
     }
-    if (!found && base.size() > 1 && base[0] == 'r') {
+    if (!found && base.size() > 1 && base.size() <= 17 && base[0] == 'r' &&
+        base.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos) {
         char* end = nullptr;
         errno = 0;
         const unsigned long long raw = std::strtoull(base.c_str() + 1, &end, 16);
@@ -101,16 +105,11 @@ CounterSpec parse_one(const std::string& requested)
     if (!found)
         throw std::invalid_argument("unknown event '" + requested + "'; events countable here: " +
                                     available_event_names() + ", or raw rNNNN (see pctx-bpf list)");
-    if (!mods.empty()) {
-        bool user = false, kernel = false;
-        for (char m : mods) {
-            if (m == 'u')
-                user = true;
-            else if (m == 'k')
-                kernel = true;
-            else
-                throw std::invalid_argument(bad_modifier(mods, requested));
-        }
+    if (!mods.empty() || requested.find(':') != std::string::npos) {
+        if (mods != "u" && mods != "k" && mods != "uk" && mods != "ku")
+            throw std::invalid_argument(bad_modifier(mods, requested));
+        const bool user = mods.find('u') != std::string::npos;
+        const bool kernel = mods.find('k') != std::string::npos;
         a.exclude_user = !user;
         a.exclude_kernel = !kernel;
         a.exclude_hv = 1;
@@ -118,12 +117,21 @@ CounterSpec parse_one(const std::string& requested)
     return spec;
 }
 
-// Tries the event on this process, the least privileged way to ask.
+// Tries the event as a session opens it: on a CPU, for every task (pid -1).
+// Asking for this process alone would pass where a session is refused
+// (kernel.perf_event_paranoid allows per-process counting more widely).
 int try_open(const perf_event_attr& attr)
 {
     perf_event_attr a = attr;
     a.disabled = 1;
-    const long fd = ::syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    std::vector<int> cpus;
+    try {
+        cpus = online_cpus();
+    } catch (const std::runtime_error&) {
+        return ENODEV;
+    }
+    const long fd =
+        ::syscall(SYS_perf_event_open, &a, -1, cpus.front(), -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0)
         return errno;
     ::close(static_cast<int>(fd));
@@ -161,6 +169,9 @@ std::vector<CounterSpec> parse_counter_spec(const std::string& spec)
             spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (name.empty())
             throw std::invalid_argument("empty event name in '" + spec + "'");
+        for (const auto& seen : out)
+            if (seen.name == name)
+                throw std::invalid_argument("event '" + name + "' is twice in '" + spec + "'");
         out.push_back(parse_one(name));
         if (comma == std::string::npos)
             break;
@@ -170,6 +181,14 @@ std::vector<CounterSpec> parse_counter_spec(const std::string& spec)
         throw std::invalid_argument("too many counters (" + std::to_string(out.size()) +
                                     "): at most " + std::to_string(PCTX_MAX_COUNTERS) + " at once");
     return out;
+}
+
+bool same_event(const std::string& name, const std::string& alias)
+{
+    for (const auto& k : kEvents)
+        if (name == k.name && k.alias && alias == k.alias)
+            return true;
+    return false;
 }
 
 std::vector<EventInfo> known_events()

@@ -14,11 +14,19 @@ struct CounterSpec {
     std::string name; // as requested, modifiers included
     perf_event_attr attr{};
     bool hardware = false;
+    // CPU time in ns (cpu-clock, task-clock): counted as the scheduler's own
+    // runtime, not read from the perf counter (see bpf/counters.bpf.h).
+    bool cpu_time = false;
 };
 
-// Parses "cpu-clock,page-faults,instructions:u,r01c2". Throws
-// std::invalid_argument with a message naming the bad event.
+// Parses "cpu-clock,page-faults,instructions:u,r01c2": perf's names and
+// aliases, :u/:k/:uk modifiers, raw rNNNN (up to 16 hex digits), no name
+// twice, at most PCTX_MAX_COUNTERS. Throws std::invalid_argument with a
+// message naming the bad event. The one parser: the CLI checks -c with it.
 std::vector<CounterSpec> parse_counter_spec(const std::string& spec);
+
+// True when alias is another of perf's names for the event named name.
+bool same_event(const std::string& name, const std::string& alias);
 
 // The events this table knows, each tried on this machine.
 std::vector<EventInfo> known_events();

@@ -12,6 +12,10 @@
 
 namespace pctx::detail {
 
+// The online CPUs, from /sys/devices/system/cpu/online ("0-3,5,7-8").
+// Throws std::runtime_error when the list cannot be read or is empty.
+std::vector<int> online_cpus();
+
 struct PerfReading {
     std::uint64_t counter = 0;
     std::uint64_t enabled = 0;

@@ -44,6 +44,16 @@ std::string btf_path()
 
 } // namespace
 
+__u32 ring_buffer_size(std::size_t requested)
+{
+    // The kernel takes a power of two of at least a page.
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    std::size_t size = page;
+    while (size < requested && size < (std::size_t{1} << 30))
+        size <<= 1;
+    return static_cast<__u32>(size);
+}
+
 LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
 {
     static const bool print_set = [] {
@@ -122,19 +132,16 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
     skel->rodata->ns_dev = ns.st_dev;
     skel->rodata->ns_ino = ns.st_ino;
 
-    bpf_map__set_max_entries(skel->maps.records, static_cast<__u32>(config.ring_buffer_bytes));
+    bpf_map__set_max_entries(skel->maps.records, ring_buffer_size(config.ring_buffer_bytes));
     bpf_map__set_max_entries(skel->maps.tracked, config.max_processes);
     if (config.counters) {
         const auto ncpus = static_cast<__u32>(config.counters->possible_cpus());
         skel->rodata->ncounters = static_cast<__u32>(config.counters->size());
         skel->rodata->nr_cpus = ncpus;
         __u32 time_mask = 0;
-        for (std::size_t k = 0; k < config.counters->size(); ++k) {
-            const perf_event_attr& a = config.counters->specs()[k].attr;
-            if (a.type == PERF_TYPE_SOFTWARE &&
-                (a.config == PERF_COUNT_SW_CPU_CLOCK || a.config == PERF_COUNT_SW_TASK_CLOCK))
+        for (std::size_t k = 0; k < config.counters->size(); ++k)
+            if (config.counters->specs()[k].cpu_time)
                 time_mask |= 1U << k;
-        }
         skel->rodata->time_counters = time_mask;
         bpf_map__set_max_entries(skel->maps.counters,
                                  static_cast<__u32>(config.counters->size()) * ncpus);
@@ -145,6 +152,7 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
         // Without counters, sched_switch stays untouched.
         bpf_program__set_autoload(skel->progs.pctx_switch, false);
         bpf_program__set_autoload(skel->progs.pctx_seed, false);
+        bpf_program__set_autoload(skel->progs.pctx_sample, false);
         bpf_map__set_max_entries(skel->maps.threads, 1);
     }
     return skel;
@@ -168,6 +176,19 @@ void LifecycleLoader::untrack(pid_t pid)
     bpf_map__delete_elem(skel_->maps.tracked, &key, sizeof(key), 0);
 }
 
+void LifecycleLoader::forget_dead(pid_t pid)
+{
+    const auto key = static_cast<__u32>(pid);
+    pctx_tracked value{};
+    // Not atomic: a fork that reuses the pid between the two calls would
+    // lose its entry. A pid is reused only after a full cycle of the pid
+    // space, so that takes a machine forking flat out during microseconds.
+    if (bpf_map__lookup_elem(skel_->maps.tracked, &key, sizeof(key), &value, sizeof(value), 0) ==
+            0 &&
+        (value.flags & PCTX_TRACK_DEAD) != 0)
+        bpf_map__delete_elem(skel_->maps.tracked, &key, sizeof(key), 0);
+}
+
 int LifecycleLoader::seed_threads(pid_t pid)
 {
     if (!counting_)
@@ -178,70 +199,76 @@ int LifecycleLoader::seed_threads(pid_t pid)
     if (!iter)
         return errno;
     char buf[64];
-    while (::read(iter.get(), buf, sizeof(buf)) > 0) {
+    ssize_t n = 0;
+    while ((n = ::read(iter.get(), buf, sizeof(buf))) > 0) {
     }
-    return 0;
+    return n < 0 ? errno : 0;
 }
 
-namespace {
-
-bool consistent(const pctx_thread& t)
-{
-    return (t.seq & 1U) == 0;
-}
-
-} // namespace
-
-bool LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) const
+int LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) const
 {
     // The map's values hold the requested counters only; the rest stays 0.
-    out = pctx_thread{};
     const std::size_t size = bpf_map__value_size(skel_->maps.threads);
-    // An odd seq means BPF was mid-update: read again (it is a few stores).
+    pctx_thread first{}, again{};
+    // A seqlock read: the first copy is whole if seq was even and the same
+    // before it (its own) and after it (the second copy's). An odd or moved
+    // seq means BPF was mid-update: read again (it is a few stores).
     for (int tries = 0; tries < 1000; ++tries) {
-        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &out, size,
-                                 0) != 0)
-            return false;
-        if (consistent(out))
-            return true;
+        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &first,
+                                 size, 0) != 0 ||
+            bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &again,
+                                 size, 0) != 0)
+            return errno;
+        if ((first.seq & 1U) == 0 && first.seq == again.seq) {
+            out = first;
+            return 0;
+        }
     }
-    return false;
+    return EAGAIN;
 }
 
-const std::vector<ThreadEntry>& LifecycleLoader::read_threads()
+int LifecycleLoader::read_threads(std::vector<ThreadEntry>& out)
 {
-    std::vector<ThreadEntry>& out = threads_;
     out.clear();
     if (!counting_)
-        return out;
-    const int fd = bpf_map__fd(skel_->maps.threads);
+        return 0;
+    UniqueFd iter(bpf_iter_create(bpf_link__fd(skel_->links.pctx_sample)));
+    if (!iter)
+        return errno;
+    // Each record: a pctx_sample header, then the entry's requested part.
     const std::size_t size = bpf_map__value_size(skel_->maps.threads);
-    constexpr __u32 kChunk = 256;
-    std::vector<__u32>& keys = batch_keys_;
-    std::vector<unsigned char>& values = batch_values_;
-    keys.resize(kChunk);
-    values.resize(kChunk * size);
-    __u32 batch = 0;
-    bool first = true;
+    const std::size_t record = sizeof(pctx_sample) + size;
+    std::vector<unsigned char>& buf = sample_buf_;
+    std::size_t have = 0;
     for (;;) {
-        __u32 count = kChunk;
-        LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        const int err = bpf_map_lookup_batch(fd, first ? nullptr : &batch, &batch, keys.data(),
-                                             values.data(), &count, &opts);
-        first = false;
-        if (err != 0 && errno != ENOENT)
+        if (buf.size() < have + 32768)
+            buf.resize(have + 32768);
+        const ssize_t n = ::read(iter.get(), buf.data() + have, buf.size() - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
             break;
-        for (__u32 i = 0; i < count; ++i) {
-            ThreadEntry e{keys[i], {}};
-            std::memcpy(&e.state, values.data() + i * size, size);
-            if (!consistent(e.state) && !read_thread(e.kernel_tid, e.state))
-                continue; // gone meanwhile
-            out.push_back(e);
-        }
-        if (err != 0) // ENOENT: that was the last chunk
-            break;
+        have += static_cast<std::size_t>(n);
     }
-    return out;
+    for (std::size_t off = 0; off + record <= have; off += record) {
+        pctx_sample hdr{};
+        std::memcpy(&hdr, buf.data() + off, sizeof(hdr));
+        ThreadEntry e;
+        e.kernel_tid = hdr.ktid;
+        e.rt_now = hdr.rt_now;
+        std::memcpy(&e.state, buf.data() + off + sizeof(hdr), size);
+        // Updated throughout the kernel's tries: read it whole from here.
+        if (hdr.pad != 0) {
+            if (const int err = read_thread(e.kernel_tid, e.state); err == ENOENT)
+                continue; // gone meanwhile
+            else if (err != 0)
+                return err;
+        }
+        out.push_back(e);
+    }
+    return 0;
 }
 
 int LifecycleLoader::on_record(void* ctx, void* data, std::size_t size)
@@ -265,20 +292,19 @@ int LifecycleLoader::ring_fd() const
     return ring_buffer__epoll_fd(ring_.get());
 }
 
-pctx_stats LifecycleLoader::stats() const
+int LifecycleLoader::stats(pctx_stats& out) const
 {
     std::vector<pctx_stats> per_cpu(static_cast<std::size_t>(ncpus_));
     const __u32 zero = 0;
-    pctx_stats total{};
     if (bpf_map__lookup_elem(skel_->maps.stats, &zero, sizeof(zero), per_cpu.data(),
                              per_cpu.size() * sizeof(pctx_stats), 0) != 0)
-        return total;
-    for (const auto& s : per_cpu) {
-        total.lost_records += s.lost_records;
-        total.track_failed += s.track_failed;
-        total.thread_failed += s.thread_failed;
-    }
-    return total;
+        return errno;
+    pctx_stats total{};
+    for (const auto& s : per_cpu)
+        for (int k = 0; k < PCTX_LOSS_KINDS; ++k)
+            total.lost[k] += s.lost[k];
+    out = total;
+    return 0;
 }
 
 } // namespace pctx::detail

@@ -1,6 +1,12 @@
 // Owns the lifecycle BPF object: loads it configured for this session,
 // attaches it through BPF links (so nothing outlives this process), and gives
-// access to the tracked map, the ring buffer and the loss counters.
+// access to the tracked map, the ring buffer, the loss counters and the
+// counted threads.
+//
+// Error policy: setting up (the constructor) throws std::runtime_error with
+// a message fit for the user; every later operation returns 0 or an errno
+// and fills its out-parameters only on success. Nothing fails silently or
+// as an empty result.
 #pragma once
 
 #include "lifecycle.h"
@@ -22,7 +28,7 @@ struct lifecycle_bpf;
 static_assert(std::is_trivially_copyable_v<pctx_record> &&
                   sizeof(pctx_record) == 40 + 8 * PCTX_MAX_COUNTERS,
               "pctx_record is shared with BPF: its layout must not change by accident");
-static_assert(sizeof(pctx_tracked) == 16 && sizeof(pctx_stats) == 24);
+static_assert(sizeof(pctx_tracked) == 16 && sizeof(pctx_stats) == 8 * PCTX_LOSS_KINDS);
 static_assert(std::is_trivially_copyable_v<pctx_thread>);
 
 namespace pctx::detail {
@@ -37,9 +43,14 @@ struct LoaderConfig {
     const PerfEventSet* counters = nullptr; // none: no per-thread counting at all
 };
 
+// The ring buffer's size for a request: a power of two, a page at least
+// (at most 1 GiB).
+__u32 ring_buffer_size(std::size_t requested);
+
 // One counted thread, as the threads map holds it, with the kernel's tid.
 struct ThreadEntry {
     std::uint32_t kernel_tid = 0;
+    std::uint64_t rt_now = 0; // its runtime as the scheduler has accounted it
     pctx_thread state{};
 };
 
@@ -54,6 +65,9 @@ public:
     // Starts tracking pid (loader's pid namespace) with PCTX_TRACK_* flags; errno on failure.
     int track(pid_t pid, std::uint32_t flags);
     void untrack(pid_t pid);
+    // Removes pid's entry if BPF left it marked dead (see pctx_tracked): a
+    // live process's entry, a reused pid's included, is never touched.
+    void forget_dead(pid_t pid);
 
     using RecordFn = std::function<int(const pctx_record&, std::size_t size)>;
     // Calls fn for each record ready now, in ring order; fn's non-zero stops the
@@ -61,28 +75,27 @@ public:
     int consume(const RecordFn& fn);
     int ring_fd() const;
 
-    // Kernel-side losses so far, summed over CPUs.
-    pctx_stats stats() const;
+    // Kernel-side losses so far, by kind, summed over CPUs.
+    int stats(pctx_stats& out) const;
 
     // Counting (only with LoaderConfig::counters): starts counting the threads
     // pid has now; returns 0 or an errno.
     int seed_threads(pid_t pid);
-    // Every counted thread, each entry read consistently. The vector is
-    // reused by the next call: a tick allocates nothing.
-    const std::vector<ThreadEntry>& read_threads();
-    // One thread again; false if it is gone.
-    bool read_thread(std::uint32_t kernel_tid, pctx_thread& out) const;
+    // Every counted thread, each entry whole (a seqlock read in the
+    // kernel), in one pass of the sampling iterator. out is reused by the
+    // caller from tick to tick, so a tick allocates nothing.
+    int read_threads(std::vector<ThreadEntry>& out);
+    // One thread again: 0, ENOENT when it is gone, or another errno.
+    int read_thread(std::uint32_t kernel_tid, pctx_thread& out) const;
 
 private:
     static int on_record(void* ctx, void* data, std::size_t size);
     static SkeletonPtr<lifecycle_bpf>
     open_configured(const LoaderConfig& config, const std::string& btf, const struct stat& ns);
 
-    // read_threads()'s buffers, kept: 1000 threads are 330 KB, which malloc
+    // read_threads()'s buffer, kept: 1000 threads are 160 KB, which malloc
     // would map and unmap (and fault in) at every tick.
-    std::vector<ThreadEntry> threads_;
-    std::vector<__u32> batch_keys_;
-    std::vector<unsigned char> batch_values_; // values of PCTX_THREAD_SIZE(counters)
+    std::vector<unsigned char> sample_buf_;
     SkeletonPtr<lifecycle_bpf> skel_;
     RingBufferPtr ring_;
     const RecordFn* current_fn_ = nullptr;

@@ -44,6 +44,15 @@ json args_of(const Row& row)
         a["signal"] = *row.signal;
     if (row.count)
         a["count"] = *row.count;
+    if (row.lost)
+        for (const auto& [kind, n] : lost_by_kind(*row.lost))
+            a["lost_" + std::string(kind)] = n;
+    if (row.uncounted)
+        a["uncounted"] = true;
+    if (row.unfollowed)
+        a["followed"] = false;
+    if (row.reconciled)
+        a["reconciled"] = true;
     if (row.set)
         a["set"] = *row.set;
     if (!row.counters.empty()) {

@@ -41,7 +41,8 @@ public:
         if (!config_.header)
             return;
         std::string line =
-            "time_ns,event,pid,tid,child_pid,args,args_truncated,status,signal,count,set";
+            "time_ns,event,pid,tid,child_pid,args,args_truncated,status,signal,count,set,"
+            "uncounted,followed,reconciled";
         for (const auto& name : config_.counters)
             line += "," + field(name);
         for (const auto& name : config_.counters)
@@ -59,7 +60,10 @@ public:
             std::to_string(row.time_ns) + "," + field(row.event) + "," + std::to_string(row.pid) +
             "," + std::to_string(row.tid) + "," + opt(row.child_pid) + "," + field(args) + "," +
             (row.args ? (row.args_truncated ? "true" : "false") : "") + "," + opt(row.status) +
-            "," + opt(row.signal) + "," + opt(row.count) + "," + opt(row.set);
+            "," + opt(row.signal) + "," + opt(row.count) + "," + opt(row.set) + "," +
+            (row.uncounted ? "true" : "") + "," +
+            (row.event == "fork" ? (row.unfollowed ? "false" : "true") : "") + "," +
+            (row.reconciled ? "true" : "");
         for (const auto& name : config_.counters)
             line += "," + value_of(row.counters, name);
         for (const auto& name : config_.counters)

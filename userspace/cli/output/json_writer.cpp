@@ -39,6 +39,18 @@ public:
             j["signal"] = *row.signal;
         if (row.count)
             j["count"] = *row.count;
+        if (row.lost) {
+            nlohmann::json kinds = nlohmann::json::object();
+            for (const auto& [kind, n] : lost_by_kind(*row.lost))
+                kinds[kind] = n;
+            j["by_kind"] = kinds;
+        }
+        if (row.uncounted)
+            j["uncounted"] = true;
+        if (row.event == "fork")
+            j["followed"] = !row.unfollowed;
+        if (row.reconciled)
+            j["reconciled"] = true;
         if (row.set)
             j["set"] = *row.set;
         if (!row.counters.empty())

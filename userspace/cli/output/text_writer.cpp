@@ -81,13 +81,17 @@ public:
 
         std::string note;
         if (row.child_pid)
-            note = std::to_string(*row.child_pid);
+            note = std::to_string(*row.child_pid) + (row.unfollowed ? " (not followed)" : "");
         if (row.args)
             note = "'" + joined(*row.args) + (row.args_truncated ? " ...'" : "'");
         if (row.status)
             note = row.signal && *row.signal != 0
                        ? "killed by signal " + std::to_string(*row.signal)
                        : "status " + std::to_string(*row.status);
+        if (row.reconciled)
+            note = "exit lost, status unknown";
+        if (row.uncounted)
+            note = "uncounted";
         if (row.count)
             note = std::to_string(*row.count) + " events lost";
         if (row.set)

@@ -7,6 +7,17 @@ std::unique_ptr<Writer> make_json_writer(Sink& out);
 std::unique_ptr<Writer> make_csv_writer(const WriterConfig& config, Sink& out);
 std::unique_ptr<Writer> make_chrome_writer(Sink& out);
 
+std::vector<std::pair<const char*, std::uint64_t>> lost_by_kind(const LostCounts& lost)
+{
+    return {{"fork", lost.fork},
+            {"lwp_create", lost.lwp_create},
+            {"exec", lost.exec},
+            {"exit", lost.exit},
+            {"lwp_exit", lost.lwp_exit},
+            {"tracked_full", lost.tracked_full},
+            {"threads_full", lost.threads_full}};
+}
+
 std::unique_ptr<Writer> make_writer(const WriterConfig& config, Sink& out)
 {
     switch (config.format) {
