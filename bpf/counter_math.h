@@ -47,4 +47,24 @@ static inline __u64 pctx_scale(__u64 delta, __u64 enabled, __u64 running)
 	return pctx_mul_div(delta, enabled, running);
 }
 
+/*
+ * A counter (not a time counter) at the end of a slice: slice is what was
+ * read over the part of the slice seen, unseen the runtime that missed
+ * context switches hid, observed_rt the runtime of every slice read so far.
+ * The hidden runtime is made up for at the thread's observed rate, observed
+ * counts over observed runtime: neither ever holds an estimate, so estimates
+ * never compound. Unseen runtime longer than all observed runtime is left
+ * out rather than extrapolated from too little.
+ */
+static inline void pctx_end_slice(__u64 *total, __u64 *observed, __u64 slice, __u64 unseen,
+				  __u64 observed_rt)
+{
+	__u64 extra = 0;
+
+	if (unseen > 0 && observed_rt > 0 && unseen <= observed_rt)
+		extra = pctx_mul_div(*observed, unseen, observed_rt);
+	*observed += slice;
+	*total += slice + extra;
+}
+
 #endif /* PCTX_BPF_COUNTER_MATH_H */

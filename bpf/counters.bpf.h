@@ -113,15 +113,14 @@ struct slice_end {
  * missed switches or not, and the same clock a sample reads (one clock per
  * counter, so a sample never exceeds a later total). Other counters add the
  * slice read, plus the runtime hidden by missed switches at the thread's
- * observed rate: observed counts over observed runtime, neither of which
- * ever holds an extrapolation, so estimates never compound.
+ * observed rate (pctx_end_slice() in counter_math.h).
  */
 static __always_inline void end_counter(struct pctx_counter_state *c, const struct readings *r,
 					__u32 k, const struct slice_end *e)
 {
 	bool read = e->read_mask & (1U << k);
-	__u64 since_out = unlinked(e->since_out), observed_rt = unlinked(e->observed);
-	__u64 unseen = read ? unlinked(e->missed) : since_out, slice = 0, extra = 0;
+	__u64 since_out = unlinked(e->since_out);
+	__u64 unseen = read ? unlinked(e->missed) : since_out, slice = 0;
 
 	if (time_counters & (1U << k)) {
 		c->total += since_out;
@@ -130,10 +129,7 @@ static __always_inline void end_counter(struct pctx_counter_state *c, const stru
 	if (read)
 		slice = pctx_scale(r->v[k].counter - c->start, r->v[k].enabled - c->start_enabled,
 				   r->v[k].running - c->start_running);
-	if (unseen > 0 && observed_rt > 0 && unseen <= observed_rt)
-		extra = pctx_mul_div(c->observed, unseen, observed_rt);
-	c->observed += slice;
-	c->total += slice + extra;
+	pctx_end_slice(&c->total, &c->observed, slice, unseen, unlinked(e->observed));
 }
 
 /*

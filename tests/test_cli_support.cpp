@@ -49,12 +49,20 @@ std::string trim(const std::string& s)
     return s.substr(b, s.find_last_not_of(' ') - b + 1);
 }
 
-} // namespace
-
-Tracer::Tracer(const std::vector<std::string>& args)
+std::vector<std::string> with_cli(const std::vector<std::string>& args)
 {
     std::vector<std::string> argv{testsupport::cli()};
     argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+} // namespace
+
+Tracer::Tracer(const std::vector<std::string>& args) : Tracer(with_cli(args), true) {}
+
+Tracer::Tracer(const std::vector<std::string>& args, bool /*as_is*/)
+{
+    std::vector<std::string> argv = args;
     int in[2], out[2], err[2];
     if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe");
@@ -170,9 +178,9 @@ Result Tracer::finish()
     return r;
 }
 
-Result run(const std::vector<std::string>& args)
+Result run(const std::vector<std::string>& args, bool as_is)
 {
-    Tracer t(args);
+    Tracer t(as_is ? args : with_cli(args), true);
     t.close_stdin();
     return t.finish();
 }

@@ -28,6 +28,9 @@ struct Result {
 class Tracer {
 public:
     explicit Tracer(const std::vector<std::string>& args);
+    // argv as given (a wrapper such as unshare in front of pctx-bpf), when
+    // as_is is true.
+    Tracer(const std::vector<std::string>& argv, bool as_is);
     ~Tracer(); // kills and reaps if still running
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
@@ -54,8 +57,9 @@ private:
     double started_ = 0;
 };
 
-// pctx-bpf ARGS..., stdin closed at once, to the end.
-Result run(const std::vector<std::string>& args);
+// pctx-bpf ARGS..., stdin closed at once, to the end; with as_is, ARGS is
+// the whole command line (a wrapper in front of pctx-bpf).
+Result run(const std::vector<std::string>& args, bool as_is = false);
 
 // A fresh directory, removed with what it holds.
 class TempDir {

@@ -173,6 +173,45 @@ bool bpf_programs_gone(const std::set<std::uint32_t>& ids)
     });
 }
 
+long bpf_map_entries_held_by(pid_t pid, const std::string& name)
+{
+    std::set<std::uint32_t> maps;
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+    DIR* d = ::opendir(dir.c_str());
+    while (d) {
+        const dirent* ent = ::readdir(d);
+        if (!ent)
+            break;
+        std::ifstream info(dir + "/" + ent->d_name);
+        std::string line;
+        while (std::getline(info, line))
+            if (line.rfind("map_id:", 0) == 0)
+                maps.insert(static_cast<std::uint32_t>(std::stoul(line.substr(7))));
+    }
+    if (d)
+        ::closedir(d);
+    for (std::uint32_t id : maps) {
+        const int fd = bpf_map_get_fd_by_id(id);
+        if (fd < 0)
+            continue;
+        bpf_map_info info{};
+        __u32 len = sizeof(info);
+        long n = -1;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && name == info.name) {
+            std::vector<unsigned char> key(info.key_size), next(info.key_size);
+            n = 0;
+            for (void* k = nullptr; bpf_map_get_next_key(fd, k, next.data()) == 0; k = key.data()) {
+                key.swap(next);
+                ++n;
+            }
+        }
+        ::close(fd);
+        if (n >= 0)
+            return n;
+    }
+    return -1;
+}
+
 bool no_orphan_pctx_programs()
 {
     return within(std::chrono::seconds(5), [] {

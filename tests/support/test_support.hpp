@@ -57,6 +57,9 @@ bool bpf_programs_gone(const std::set<std::uint32_t>& ids);
 // process: one that nobody holds was leaked (pinned, or held by a leftover
 // kernel object). False on timeout.
 bool no_orphan_pctx_programs();
+// Entries in the BPF map named name that pid holds (through a map fd, or
+// one of its programs), or -1 when it holds no such map.
+long bpf_map_entries_held_by(pid_t pid, const std::string& name);
 // Number of open file descriptors of this process.
 std::size_t open_fds();
 // Processes whose parent is this process (zombies included).

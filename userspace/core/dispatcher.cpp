@@ -107,6 +107,7 @@ void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids,
 void Dispatcher::dispatch(const pctx_record& rec, std::size_t size)
 {
     advance(rec.time_ns);
+    adopt_if_unknown(rec);
     switch (rec.type) {
     case PCTX_REC_THREAD:
         on_thread(rec);
@@ -123,6 +124,26 @@ void Dispatcher::dispatch(const pctx_record& rec, std::size_t size)
     default:
         break;
     }
+}
+
+void Dispatcher::adopt_if_unknown(const pctx_record& rec)
+{
+    if (procs_.count(rec.pid) != 0 || rec.pid <= 0 || rec.tid <= 0)
+        return;
+    // The late record of a process reconcile() ended: already told.
+    if (reconciled_.count(rec.pid) != 0)
+        return;
+    // A record of a thread that is not the process's end, from a process no
+    // longer known, is a straggler of one that has ended: nothing to adopt.
+    if (rec.type == PCTX_REC_EXIT && !(rec.flags & PCTX_EXIT_GROUP_DEAD))
+        return;
+    // Otherwise BPF still tracks it, so its fork record was lost (counted):
+    // it joins here, from its first record on.
+    Process& proc = procs_[rec.pid];
+    proc.threads.push_back(rec.tid);
+    if (rec.flags & PCTX_REC_UNCOUNTED)
+        proc.uncounted.insert(rec.tid);
+    deliver_lwp(handlers_.init_lwp, proc, rec.pid, rec.tid, now_, kZero);
 }
 
 void Dispatcher::on_thread(const pctx_record& rec)
@@ -150,6 +171,7 @@ void Dispatcher::on_fork(const pctx_record& rec)
     // (its pid was free to reuse), and ends here, before the new one starts.
     if (const auto old = procs_.find(rec.child); old != procs_.end())
         end_reconciled(old);
+    reconciled_.erase(rec.child);
     if (handlers_.fork)
         handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, followed, now_});
     if (!followed)
@@ -322,18 +344,34 @@ void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
     }
 }
 
-void Dispatcher::reconcile()
+bool Dispatcher::reconcile(std::uint64_t now_ns)
 {
+    bool noted = false;
+    // Gone long enough that no record of it can still be on its way.
+    auto long_gone = [&](std::uint64_t key) {
+        const auto [at, fresh] = gone_since_.emplace(key, now_ns);
+        if (now_ns - at->second >= kInFlightNs) {
+            gone_since_.erase(at);
+            return true;
+        }
+        noted = true;
+        return false;
+    };
     for (auto it = procs_.begin(); it != procs_.end();) {
         const pid_t pid = it->first;
         if (::kill(pid, 0) != 0 && errno == ESRCH && !it->second.dying) {
-            end_reconciled(it++);
+            if (long_gone(thread_key(pid, 0))) {
+                reconciled_.insert(pid);
+                end_reconciled(it++);
+            } else {
+                ++it;
+            }
             continue;
         }
         Process& proc = it->second;
         std::vector<pid_t> gone;
         for (pid_t tid : proc.threads)
-            if (!thread_exists(pid, tid))
+            if (!thread_exists(pid, tid) && long_gone(thread_key(pid, tid)))
                 gone.push_back(tid);
         for (pid_t tid : gone) {
             erase_tid(proc.threads, tid);
@@ -344,6 +382,9 @@ void Dispatcher::reconcile()
         // A dying process whose missing records were lost ends here.
         finish_if_done(it++);
     }
+    if (!noted)
+        gone_since_.clear();
+    return noted;
 }
 
 std::uint64_t Dispatcher::advance(std::uint64_t time_ns)

@@ -62,7 +62,11 @@ public:
     void tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot);
     // After a loss: a process found gone gets fini_lwp for the threads it
     // had and its exit, marked reconciled; a thread found gone, fini_lwp.
-    void reconcile();
+    // Found gone means gone for longer than a record can be in flight
+    // (kInFlightNs): a younger death is only noted. True while some are
+    // noted, so that the caller reconciles again.
+    bool reconcile(std::uint64_t now_ns);
+    static constexpr std::uint64_t kInFlightNs = 3 * PCTX_WAKEUP_INTERVAL_NS;
 
     bool empty() const { return procs_.empty(); }
     void set_root(pid_t pid) { root_ = pid; }
@@ -104,6 +108,8 @@ private:
     // its exit, marked reconciled.
     void end_reconciled(std::map<pid_t, Process>::iterator it);
 
+    // A record from a process BPF follows but whose fork record was lost.
+    void adopt_if_unknown(const pctx_record& rec);
     void on_thread(const pctx_record& rec);
     void on_fork(const pctx_record& rec);
     void on_exec(const pctx_record& rec, std::size_t size);
@@ -118,6 +124,10 @@ private:
 
     const Handlers& handlers_;
     std::function<void(pid_t)> forget_;
+    // reconcile(): when each process or thread (thread_key) was first found gone.
+    std::unordered_map<std::uint64_t, std::uint64_t> gone_since_;
+    // Processes ended by reconcile(): a late record of theirs is dropped.
+    std::set<pid_t> reconciled_;
     std::map<pid_t, Process> procs_;
     pid_t root_ = 0;
     std::optional<ExitEvent> root_exit_;

@@ -172,8 +172,10 @@ void Session::Impl::check_losses()
                  "Options::max_threads)");
     if (handlers.lost)
         handlers.lost(LostEvent{fresh.total(), fresh, dispatcher.advance(monotonic_ns())});
+    // Lost records leave processes and threads that ended unseen: look for
+    // them until none is left waiting to be found gone.
     if (records > 0)
-        dispatcher.reconcile();
+        reconciling = true;
 }
 
 static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
@@ -264,6 +266,8 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         int consumed = 0;
         const Drain d = drain_ring(*this, &consumed);
         check_losses();
+        if (reconciling)
+            reconciling = dispatcher.reconcile(monotonic_ns());
         if (d == Drain::Broken) {
             diagnose("lost control of pid " + std::to_string(target) +
                      ": the kernel's event stream failed");
@@ -277,7 +281,8 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         epoll_event evs[3];
         if (consumed != 0)
             ring_active_ns = monotonic_ns();
-        const bool lately = monotonic_ns() - ring_active_ns < 2 * PCTX_WAKEUP_INTERVAL_NS;
+        const bool lately =
+            reconciling || monotonic_ns() - ring_active_ns < 2 * PCTX_WAKEUP_INTERVAL_NS;
         const int n = ::epoll_wait(ep.get(), evs, 3, lately ? kRepollMs : -1);
         if (n < 0) {
             if (errno == EINTR)

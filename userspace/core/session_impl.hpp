@@ -55,6 +55,7 @@ public:
     bool running = false;         // inside run(): handlers are being called
     bool release_pending = false; // release() from a handler: done as run() returns
     LostCounts lost;              // reported so far
+    bool reconciling = false;     // records were lost: look for what ended unseen
 
     // Takes the counters the loader was loaded with.
     void count_with(Counting counting);

@@ -293,10 +293,37 @@ Spawner::~Spawner()
     kill_tree();
 }
 
+namespace {
+
+// Writes to a pipe whose reader may be gone without raising SIGPIPE in the
+// program that embeds the library: the signal is blocked in this thread for
+// the write, and one the write itself raised is taken back.
+bool write_no_sigpipe(int fd, const void* buf, size_t len)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+    const bool ok = write_all(fd, buf, len);
+    const int err = errno;
+    if (!ok && err == EPIPE && !was_pending) {
+        const timespec zero{0, 0};
+        while (::sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return ok;
+}
+
+} // namespace
+
 int Spawner::start()
 {
     const char go = 1;
-    if (!write_all(go_.get(), &go, 1))
+    if (!write_no_sigpipe(go_.get(), &go, 1))
         return errno ? errno : EPIPE;
     go_.reset();
     int err = 0;
