@@ -21,16 +21,13 @@ extern const volatile __u32 nr_cpus;
 extern const volatile __u32 time_counters;
 
 /*
- * One scheduler tick, the most a running thread's runtime lags behind: the
- * kernel's CONFIG_HZ where libbpf can read the kernel's configuration, else
- * the common 250.
+ * One scheduler tick in ns, the most a running thread's runtime lags
+ * behind: 10^9 / CONFIG_HZ, set by the loader from the kernel's
+ * configuration. Not a __kconfig extern: libbpf 1.1 refuses to load an
+ * object with one, weak or not, where no configuration file exists (Debian's
+ * kernels in a bare initramfs), and the loader can fall back instead.
  */
-extern unsigned int CONFIG_HZ __kconfig __weak;
-
-static __always_inline __u64 tick_ns(void)
-{
-	return 1000000000ULL / (CONFIG_HZ ? CONFIG_HZ : 250);
-}
+extern const volatile __u64 tick_ns;
 
 /* Index counter * nr_cpus + cpu: each CPU reads only its own events. */
 struct pctx_counters_map {
@@ -254,7 +251,7 @@ static __always_inline bool thread_finish(struct task_struct *task, __u32 ktid, 
 		 */
 		__u64 since_in = bpf_ktime_get_ns() - t->ktime_in;
 		__u64 accounted = BPF_CORE_READ(task, se.exec_start) - t->exec_start_in;
-		__u64 tick = tick_ns();
+		__u64 tick = tick_ns;
 
 		if (since_in > accounted)
 			rt += since_in - accounted < tick ? since_in - accounted : tick;

@@ -25,6 +25,7 @@ int ns_level = -1;
 const volatile __u32 ncounters = 0;
 const volatile __u32 nr_cpus = 1;
 const volatile __u32 time_counters = 0;
+const volatile __u64 tick_ns = 4000000;
 struct pctx_counters_map counters SEC(".maps");
 struct pctx_threads_map threads SEC(".maps");
 struct pctx_thread_scratch_map thread_scratch SEC(".maps");

@@ -31,11 +31,15 @@ TEST_CASE("2000 forks through a 4096-byte ring buffer and a slow consumer: each 
     std::map<pid_t, int> open_threads; // init_lwp minus fini_lwp, per child
     pctx::LostCounts lost;
     auto& h = session.handlers();
+    bool stalled = false;
     h.fork = [&](const pctx::ForkEvent& ev) {
         if (ev.pid == root)
             ++forks;
-        // The consumer falls behind, so the ring overflows.
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        // The consumer stalls until the storm is over, so the ring overflows.
+        if (!stalled) {
+            stalled = true;
+            CHECK(testsupport::wait_all_gone({root}, std::chrono::seconds(60)));
+        }
     };
     h.init_lwp = [&](const pctx::LwpEvent& ev) { ++open_threads[ev.pid]; };
     h.fini_lwp = [&](const pctx::LwpEvent& ev) { --open_threads[ev.pid]; };
@@ -54,8 +58,6 @@ TEST_CASE("2000 forks through a 4096-byte ring buffer and a slow consumer: each 
         lost.tracked_full += ev.by_kind.tracked_full;
     };
     h.diagnostic = [](const std::string&, const std::string&) {};
-    std::set<std::uint32_t> progs;
-    std::thread watcher; // none: the checks below run after the run
     REQUIRE(session.run() == pctx::RunResult::Finished);
     INFO("forks " << forks << " lost " << lost.fork << "; exits " << exits << " lost "
                   << lost.exit << " reconciled " << reconciled);
@@ -242,4 +244,52 @@ TEST_CASE("ticks under constant switching: whole readings that never go back, ne
         CHECK(values.back() <= finals[tid].first);
         CHECK(switches[tid].back() <= finals[tid].second);
     }
+}
+
+TEST_CASE("capture with -f of a process forking thousands of children a second: each child "
+          "alive at the end known exactly once",
+          "[bpf][losses]")
+{
+    testsupport::Child storm({target("fork_rate"), "5000", "40"});
+    REQUIRE(storm.read_line() == "ready");
+    pctx::Options options;
+    options.follow_forks = true;
+    auto session = pctx::Session::attach(storm.pid(), options);
+    std::map<pid_t, int> forked, started;
+    std::uint64_t lost = 0;
+    auto& h = session.handlers();
+    h.fork = [&](const pctx::ForkEvent& ev) { ++forked[ev.child_pid]; };
+    h.init_lwp = [&](const pctx::LwpEvent& ev) { ++started[ev.pid]; };
+    h.lost = [&](const pctx::LostEvent& ev) { lost += ev.count; };
+    h.diagnostic = [](const std::string&, const std::string&) {};
+    // 300 ms of storm, ended by the run's one sample.
+    REQUIRE(session.run(std::chrono::milliseconds(300), 1) == pctx::RunResult::Stopped);
+    // Children alive now, by the kernel's own account, were all born after
+    // the capture began (each lives 40 ms).
+    ::kill(storm.pid(), SIGSTOP);
+    std::vector<pid_t> alive;
+    for (pid_t pid : testsupport::children_of(storm.pid()))
+        if (testsupport::alive(pid))
+            alive.push_back(pid);
+    ::kill(storm.pid(), SIGCONT);
+    INFO(alive.size() << " children alive, " << lost << " records lost");
+    CHECK(alive.size() > 20);
+    CHECK(lost == 0);
+    for (pid_t pid : alive) {
+        INFO("child " << pid);
+        CHECK(forked[pid] == 1);
+        CHECK(started[pid] == 1);
+    }
+}
+
+TEST_CASE("CLI: a full disk for -o ends the run with a clear message, the tree killed",
+          "[bpf][cli]")
+{
+    const auto r = clitest::run({"run", "-o", "/dev/full", "-T", "0.01", "--", target("burn_threads"),
+                                 "5000"});
+    INFO(r.err);
+    CHECK(r.status == 1);
+    CHECK_THAT(r.err, Catch::Contains("cannot write the output: No space left on device"));
+    CHECK(r.seconds < 4.0); // well before the command's own 5 s
+    CHECK(testsupport::children_of_self().empty());
 }

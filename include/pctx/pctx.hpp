@@ -31,6 +31,9 @@ private:
     std::string function_;
 };
 
+// argv joined by spaces, as ps shows a command line.
+PCTX_API std::string join_args(const std::vector<std::string>& argv);
+
 // Thread-level events: init_lwp, fini_lwp, lwp_create, lwp_exit and tick.
 struct LwpEvent {
     pid_t pid = 0;

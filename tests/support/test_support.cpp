@@ -248,8 +248,13 @@ std::size_t open_fds()
 
 std::vector<pid_t> children_of_self()
 {
+    return children_of(::getpid());
+}
+
+std::vector<pid_t> children_of(pid_t parent)
+{
     std::vector<pid_t> kids;
-    const std::string self = std::to_string(::getpid());
+    const std::string self = std::to_string(parent);
     DIR* d = ::opendir("/proc");
     while (d) {
         const dirent* ent = ::readdir(d);

@@ -64,6 +64,8 @@ long bpf_map_entries_held_by(pid_t pid, const std::string& name);
 std::size_t open_fds();
 // Processes whose parent is this process (zombies included).
 std::vector<pid_t> children_of_self();
+// Processes whose parent is pid (zombies included).
+std::vector<pid_t> children_of(pid_t pid);
 
 bool alive(pid_t pid); // exists and is not a zombie
 // Waits, on pidfds, until every pid has exited; false on timeout.

@@ -5,6 +5,7 @@
  * thread, joins it, and forks a child whose pid is that thread's tid, which
  * exits 6. Prints "PID TID" (the reused pid and tid) on stdout; exits 0. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
@@ -16,15 +17,26 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A joined thread's tid is free only once the kernel has released the
+ * thread, which on older kernels comes after pthread_join() returns: while
+ * the pid is taken (EEXIST), try again. */
 static pid_t fork_with_pid(pid_t want)
 {
+	const struct timespec ms = {0, 1000000};
 	struct clone_args args;
+	pid_t pid = -1;
 
 	memset(&args, 0, sizeof(args));
 	args.exit_signal = SIGCHLD;
 	args.set_tid = (unsigned long)&want;
 	args.set_tid_size = 1;
-	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	for (int tries = 0; tries < 5000; tries++) {
+		pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0 || errno != EEXIST)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	return pid;
 }
 
 static void spin_cpu_ms(long ms)

@@ -1,5 +1,7 @@
 #include "cli/process_names.hpp"
 
+#include "pctx/pctx.hpp"
+
 #include <fstream>
 #include <iterator>
 
@@ -35,10 +37,7 @@ const std::string& ProcessNames::of(pid_t pid)
 
 void ProcessNames::exec(pid_t pid, const std::vector<std::string>& argv)
 {
-    std::string line;
-    for (const auto& a : argv)
-        line += (line.empty() ? "" : " ") + a;
-    names_[pid] = line;
+    names_[pid] = join_args(argv);
 }
 
 void ProcessNames::fork(pid_t parent, pid_t child)

@@ -10,7 +10,6 @@
 namespace pctx::cli {
 namespace {
 
-constexpr int kCounterWidth = 12;
 constexpr std::size_t kListed = 20; // processes listed one by one
 
 double seconds(const timeval& tv)
@@ -69,12 +68,11 @@ void Summary::print(std::FILE* out, const Ending& ending) const
 {
     std::fprintf(out, "pctx-bpf: summary\n%8s %10s  %-16s", "pid", "lifetime", "end");
     for (const auto& name : counters_)
-        std::fprintf(out, " %*s", std::max(kCounterWidth, static_cast<int>(name.size())),
-                     name.c_str());
+        std::fprintf(out, " %*s", counter_width(name), name.c_str());
     std::fprintf(out, "  command\n");
     auto print_totals = [&](const std::vector<std::uint64_t>& totals) {
         for (std::size_t i = 0; i < counters_.size(); ++i) {
-            const int w = std::max(kCounterWidth, static_cast<int>(counters_[i].size()));
+            const int w = counter_width(counters_[i]);
             if (i < totals.size())
                 std::fprintf(out, " %*llu", w, static_cast<unsigned long long>(totals[i]));
             else

@@ -1,5 +1,7 @@
 #include "core/dispatcher.hpp"
 
+#include "procfs/procfs.hpp"
+
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -85,15 +87,19 @@ bool Dispatcher::counters_of(pid_t pid, pid_t tid, CounterValues& out) const
     return true;
 }
 
-void Dispatcher::add_spawned(pid_t pid)
+void Dispatcher::add_spawned(pid_t pid, std::uint64_t now_ns)
 {
-    procs_[pid].awaiting_first_exec = true;
+    Process& proc = procs_[pid];
+    proc.awaiting_first_exec = true;
+    proc.first_seen_ns = now_ns;
 }
 
 void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids,
                               const std::set<pid_t>& uncounted, std::uint64_t now_ns)
 {
     Process& proc = procs_[pid];
+    if (proc.first_seen_ns == 0)
+        proc.first_seen_ns = now_ns;
     for (pid_t tid : tids) {
         if (contains(proc.threads, tid))
             continue;
@@ -140,6 +146,7 @@ void Dispatcher::adopt_if_unknown(const pctx_record& rec)
     // Otherwise BPF still tracks it, so its fork record was lost (counted):
     // it joins here, from its first record on.
     Process& proc = procs_[rec.pid];
+    proc.first_seen_ns = now_;
     proc.threads.push_back(rec.tid);
     if (rec.flags & PCTX_REC_UNCOUNTED)
         proc.uncounted.insert(rec.tid);
@@ -177,6 +184,7 @@ void Dispatcher::on_fork(const pctx_record& rec)
     if (!followed)
         return; // counted as a loss (tracked_full), reported with the others
     Process& child = procs_[rec.child];
+    child.first_seen_ns = now_;
     child.threads.assign(1, rec.child);
     if (rec.flags & PCTX_REC_UNCOUNTED)
         child.uncounted.insert(rec.child);
@@ -344,6 +352,17 @@ void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
     }
 }
 
+bool Dispatcher::gone(pid_t pid, const Process& proc) const
+{
+    // A zombie has exited: its end is as good as told.
+    if ((::kill(pid, 0) != 0 && errno == ESRCH) || process_state(pid) != ProcessState::Running)
+        return true;
+    // /proc counts in clock ticks: a start two ticks or more after our first
+    // sight of the process is another process's.
+    const std::uint64_t start = process_start_ns(pid);
+    return start == 0 || (proc.first_seen_ns != 0 && start > proc.first_seen_ns + 20'000'000ULL);
+}
+
 bool Dispatcher::reconcile(std::uint64_t now_ns)
 {
     bool noted = false;
@@ -359,7 +378,7 @@ bool Dispatcher::reconcile(std::uint64_t now_ns)
     };
     for (auto it = procs_.begin(); it != procs_.end();) {
         const pid_t pid = it->first;
-        if (::kill(pid, 0) != 0 && errno == ESRCH && !it->second.dying) {
+        if (!it->second.dying && gone(pid, it->second)) {
             if (long_gone(thread_key(pid, 0))) {
                 reconciled_.insert(pid);
                 end_reconciled(it++);

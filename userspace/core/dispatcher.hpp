@@ -49,7 +49,7 @@ public:
     bool counters_of(pid_t pid, pid_t tid, CounterValues& out) const;
 
     // A spawned command, tracked but not yet exec'd: it gets exec then init_lwp.
-    void add_spawned(pid_t pid);
+    void add_spawned(pid_t pid, std::uint64_t now_ns);
     // A captured process: init_lwp for each thread it has now; those in
     // uncounted have no counter entry.
     void add_captured(pid_t pid, const std::vector<pid_t>& tids, const std::set<pid_t>& uncounted,
@@ -79,6 +79,7 @@ private:
     struct Process {
         std::vector<pid_t> threads; // in the order they were seen
         std::set<pid_t> uncounted;  // of them, those without counters
+        std::uint64_t first_seen_ns = 0; // its first event here: it started no later
         bool awaiting_first_exec = false;
         CounterValues finished{}; // totals of its threads that ended, since the last exec
         // Its last thread has exited, but records of threads that exited
@@ -108,6 +109,8 @@ private:
     // its exit, marked reconciled.
     void end_reconciled(std::map<pid_t, Process>::iterator it);
 
+    // Gone, or its pid now names a process that started after this one was seen.
+    bool gone(pid_t pid, const Process& proc) const;
     // A record from a process BPF follows but whose fork record was lost.
     void adopt_if_unknown(const pctx_record& rec);
     void on_thread(const pctx_record& rec);

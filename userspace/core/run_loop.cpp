@@ -62,7 +62,7 @@ void Session::Impl::start_target()
     if (spawned) {
         if (int err = loader->track(target, flags | PCTX_TRACK_FIRST_EXEC); err != 0)
             throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
-        dispatcher.add_spawned(target);
+        dispatcher.add_spawned(target, monotonic_ns());
         // Counted from its first instruction: it is waiting, not yet run.
         if (int err = loader->seed_threads(target); err != 0)
             throw Error("run", "cannot count pid " + p + ": " + std::strerror(err));

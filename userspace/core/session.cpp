@@ -21,7 +21,7 @@ Error::Error(std::string function, const std::string& message)
 {
 }
 
-std::string ExecEvent::command_line() const
+std::string join_args(const std::vector<std::string>& argv)
 {
     std::string line;
     for (const auto& a : argv) {
@@ -30,6 +30,11 @@ std::string ExecEvent::command_line() const
         line += a;
     }
     return line;
+}
+
+std::string ExecEvent::command_line() const
+{
+    return join_args(argv);
 }
 
 bool ExitEvent::exited() const

@@ -5,7 +5,7 @@
 #include "core/dispatcher.hpp"
 #include "counters/perf_events.hpp"
 #include "loader/lifecycle_loader.hpp"
-#include "loader/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 #include "pctx/pctx.hpp"
 #include "spawn/spawner.hpp"
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "counters/event_table.hpp"
-#include "loader/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <cstdint>
 #include <string>

@@ -3,6 +3,7 @@
 #include "lifecycle.skel.h"
 #include "counters/perf_events.hpp"
 #include "loader/bpf_errors.hpp"
+#include "loader/kernel_config.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -143,6 +144,7 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
             if (config.counters->specs()[k].cpu_time)
                 time_mask |= 1U << k;
         skel->rodata->time_counters = time_mask;
+        skel->rodata->tick_ns = 1000000000ULL / kernel_hz();
         bpf_map__set_max_entries(skel->maps.counters,
                                  static_cast<__u32>(config.counters->size()) * ncpus);
         bpf_map__set_max_entries(skel->maps.threads, config.max_threads);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -50,6 +51,36 @@ ProcessState process_state(pid_t pid)
     if (flags & kPfKthread)
         return ProcessState::KernelThread;
     return ProcessState::Running;
+}
+
+std::uint64_t process_start_ns(pid_t pid)
+{
+    std::ifstream stat(proc_path(pid, "stat"));
+    std::string line;
+    if (!std::getline(stat, line))
+        return 0;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos)
+        return 0;
+    // Fields 3.. after the command; starttime is field 22.
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    for (int i = 3; i < 22; ++i)
+        rest >> field;
+    unsigned long long ticks = 0;
+    if (!(rest >> ticks))
+        return 0;
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    // Since boot (CLOCK_BOOTTIME): move it to the monotonic clock.
+    timespec boot{}, mono{};
+    ::clock_gettime(CLOCK_BOOTTIME, &boot);
+    ::clock_gettime(CLOCK_MONOTONIC, &mono);
+    const auto ns = [](const timespec& t) {
+        return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+    };
+    const long long start = static_cast<long long>(ticks) * (1000000000LL / (hz > 0 ? hz : 100)) -
+                            (ns(boot) - ns(mono));
+    return start > 0 ? static_cast<std::uint64_t>(start) : 1;
 }
 
 bool may_observe(pid_t pid)

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ ProcessState process_state(pid_t pid);
 // True when this process may observe pid as perf and strace require
 // (ptrace read access: same user, or CAP_SYS_PTRACE).
 bool may_observe(pid_t pid);
+
+// When the process now at pid started, in CLOCK_MONOTONIC ns (/proc's
+// start time, to the clock tick); 0 when there is none.
+std::uint64_t process_start_ns(pid_t pid);
 
 // The thread ids of pid now, ascending; empty if it is gone.
 std::vector<pid_t> list_threads(pid_t pid);

@@ -9,7 +9,7 @@
 // generation until it has no children left.
 #pragma once
 
-#include "loader/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <sys/types.h>
 

@@ -52,10 +52,7 @@ public:
 
     void write(const Row& row) override
     {
-        std::string args;
-        if (row.args)
-            for (const auto& a : *row.args)
-                args += (args.empty() ? "" : " ") + a;
+        const std::string args = row.args ? join_args(*row.args) : std::string();
         std::string line =
             std::to_string(row.time_ns) + "," + field(row.event) + "," + std::to_string(row.pid) +
             "," + std::to_string(row.tid) + "," + opt(row.child_pid) + "," + field(args) + "," +

@@ -11,8 +11,6 @@
 namespace pctx::cli {
 namespace {
 
-constexpr int kCounterWidth = 12;
-
 template <typename... Args> void append(std::string& s, const char* format, Args... args)
 {
     char buf[256];
@@ -21,25 +19,12 @@ template <typename... Args> void append(std::string& s, const char* format, Args
         s.append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
 }
 
-int width_of(const std::string& name)
-{
-    return std::max(kCounterWidth, static_cast<int>(name.size()));
-}
-
 const CounterValue* find(const std::vector<CounterValue>& values, const std::string& name)
 {
     for (const auto& v : values)
         if (v.name == name)
             return &v;
     return nullptr;
-}
-
-std::string joined(const std::vector<std::string>& args)
-{
-    std::string line;
-    for (const auto& a : args)
-        line += (line.empty() ? "" : " ") + a;
-    return line;
 }
 
 class TextWriter final : public Writer {
@@ -58,7 +43,7 @@ public:
             append(line, " %7s", "pid");
         append(line, " %7s %10s", "lwp", "event");
         for (const auto& name : columns_)
-            append(line, " %*s", width_of(name), name.c_str());
+            append(line, " %*s", counter_width(name), name.c_str());
         emit(line);
     }
 
@@ -74,16 +59,16 @@ public:
         for (const auto& name : columns_) {
             const CounterValue* v = find(values, name);
             if (v)
-                append(line, " %*llu", width_of(name), static_cast<unsigned long long>(v->value));
+                append(line, " %*llu", counter_width(name), static_cast<unsigned long long>(v->value));
             else
-                line.append(static_cast<std::size_t>(width_of(name)) + 1, ' ');
+                line.append(static_cast<std::size_t>(counter_width(name)) + 1, ' ');
         }
 
         std::string note;
         if (row.child_pid)
             note = std::to_string(*row.child_pid) + (row.unfollowed ? " (not followed)" : "");
         if (row.args)
-            note = "'" + joined(*row.args) + (row.args_truncated ? " ...'" : "'");
+            note = "'" + join_args(*row.args) + (row.args_truncated ? " ...'" : "'");
         if (row.status)
             note = row.signal && *row.signal != 0
                        ? "killed by signal " + std::to_string(*row.signal)

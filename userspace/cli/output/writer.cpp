@@ -1,11 +1,18 @@
 #include "cli/output/writer.hpp"
 
+#include <algorithm>
+
 namespace pctx::cli {
 
 std::unique_ptr<Writer> make_text_writer(const WriterConfig& config, Sink& out);
 std::unique_ptr<Writer> make_json_writer(Sink& out);
 std::unique_ptr<Writer> make_csv_writer(const WriterConfig& config, Sink& out);
 std::unique_ptr<Writer> make_chrome_writer(Sink& out);
+
+int counter_width(const std::string& name)
+{
+    return std::max(12, static_cast<int>(name.size()));
+}
 
 std::vector<std::pair<const char*, std::uint64_t>> lost_by_kind(const LostCounts& lost)
 {

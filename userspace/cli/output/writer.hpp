@@ -48,6 +48,10 @@ public:
 
 enum class Format { Text, Json, Csv, Chrome };
 
+// Text columns of counters, here and in the summary: 12 characters, or the
+// counter's name where that is longer.
+int counter_width(const std::string& name);
+
 // The kinds of a lost row's by-kind counts, named as the JSON shows them.
 std::vector<std::pair<const char*, std::uint64_t>> lost_by_kind(const LostCounts& lost);
 

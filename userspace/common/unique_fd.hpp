@@ -1,4 +1,5 @@
-// A move-only owner of one file descriptor.
+// A move-only owner of one file descriptor, for every part of the library
+// (counters, spawn, loader, core).
 #pragma once
 
 #include <unistd.h>
@@ -24,7 +25,6 @@ public:
 
     int get() const noexcept { return fd_; }
     explicit operator bool() const noexcept { return fd_ >= 0; }
-    int release() noexcept { return std::exchange(fd_, -1); }
     void reset(int fd = -1) noexcept
     {
         if (fd_ >= 0)
