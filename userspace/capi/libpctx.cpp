@@ -187,7 +187,7 @@ int pctx_set_events(pctx_t* pctx, ...)
             pctx->lwp_exit = va_arg(ap, pctx_sysc_lwp_exitfn_t*);
             break;
         default:
-            report(pctx->errfn, "set_events", "unknown event type %x\n",
+            report(pctx->errfn, "set_events", "unknown event type %u\n",
                    static_cast<unsigned>(event));
             error = -1;
             break;
