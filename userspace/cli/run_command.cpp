@@ -71,7 +71,8 @@ File open_output(const RunConfig& config)
 {
     File file(stdout);
     if (!config.output_path.empty()) {
-        file.reset(std::fopen(config.output_path.c_str(), "w"));
+        // "e": O_CLOEXEC, so the command never inherits it.
+        file.reset(std::fopen(config.output_path.c_str(), "we"));
         if (!file) {
             std::fprintf(stderr, "pctx-bpf: cannot write '%s': %s\n", config.output_path.c_str(),
                          std::strerror(errno));

@@ -2,6 +2,7 @@
 // aligned under a header, and what an event carries after a '#'. Tick rows
 // show each counter's change since the thread's previous sample; the other
 // rows with counters show totals.
+#include "cli/output/escape.hpp"
 #include "cli/output/writer.hpp"
 
 #include <algorithm>
@@ -34,11 +35,12 @@ const CounterValue* find(const std::vector<CounterValue>& values, const std::str
     return nullptr;
 }
 
+// Escaped: an argument must not forge a row or drive the terminal.
 std::string joined(const std::vector<std::string>& args)
 {
     std::string line;
     for (const auto& a : args)
-        line += (line.empty() ? "" : " ") + a;
+        line += (line.empty() ? "" : " ") + escape_text(a);
     return line;
 }
 
