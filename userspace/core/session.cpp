@@ -94,6 +94,8 @@ void check_capturable(pid_t pid)
     case detail::ProcessState::Running:
         break;
     }
+    if (const std::string thread = detail::thread_not_process(pid); !thread.empty())
+        throw Error("capture", thread);
     if (!detail::may_observe(pid))
         throw Error("capture", "pid " + p + ": permission denied");
 }
