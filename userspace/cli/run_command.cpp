@@ -41,6 +41,10 @@ Session start(const RunConfig& config)
     options.follow_forks = config.follow_forks;
     options.stop_at_exec = config.stop_at_exec;
     options.verbose = config.debug;
+    if (config.ring_buffer_bytes)
+        options.ring_buffer_bytes = *config.ring_buffer_bytes;
+    if (config.max_tasks)
+        options.max_processes = options.max_threads = *config.max_tasks;
     for (const auto& name : config.counters.all())
         options.counters += (options.counters.empty() ? "" : ",") + name;
     if (!config.command.empty())

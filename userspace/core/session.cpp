@@ -2,6 +2,7 @@
 // release. The run loop lives in run_loop.cpp.
 #include "core/session_impl.hpp"
 
+#include "loader/ring_size.hpp"
 #include "procfs/procfs.hpp"
 
 #include <sys/eventfd.h>
@@ -65,7 +66,7 @@ std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options&
                                                   const detail::PerfEventSet* perf)
 {
     detail::LoaderConfig config;
-    config.ring_buffer_bytes = options.ring_buffer_bytes;
+    config.ring_buffer_bytes = detail::ring_buffer_size(options.ring_buffer_bytes);
     config.max_processes = options.max_processes;
     config.max_threads = options.max_threads;
     config.verbose = options.verbose;
