@@ -198,3 +198,15 @@ TEST_CASE("CLI: with stdin closed, -o's file is not the command's fd 0", "[bpf][
     CHECK(out.find("forged-42") == std::string::npos); // the command line says $((40 + 2))
     CHECK(out.find("exec") != std::string::npos);
 }
+
+TEST_CASE("CLI: the command inherits no descriptor of the tracer's", "[bpf][cli][hostile]")
+{
+    TempDir dir;
+    // With counters and -o, the tracer holds BPF, perf and file descriptors;
+    // the shell lists its own (ls prints the names of /proc/<sh>/fd).
+    const auto r = clitest::run({"run", "-q", "-f", "-c", "task-clock", "-o", dir.file("out"), "--",
+                                 "/bin/sh", "-c", "ls /proc/$$/fd"});
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.out == "0\n1\n2\n");
+}
