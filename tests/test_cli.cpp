@@ -112,6 +112,18 @@ TEST_CASE("CLI: bad input is a usage error with status 2", "[bpf][cli]")
         {{"run", "-f", "--"}, "give a command to run"},
         {{"run", "-p", "1", "--", "/bin/true"}, "not both"},
         {{"run", "--format", "yaml", "--", "/bin/true"}, "text, json, csv or chrome"},
+        {{"run", "--ringbuf-size", "0", "--", "/bin/true"},
+         "BYTES must be a size from 1 byte to 2g"},
+        {{"run", "--ringbuf-size", "abc", "--", "/bin/true"}, "not 'abc'"},
+        {{"run", "--ringbuf-size", "-4k", "--", "/bin/true"}, "--ringbuf-size"},
+        {{"run", "--ringbuf-size", "3g", "--", "/bin/true"}, "not '3g'"},
+        {{"run", "--ringbuf-size", "1x", "--", "/bin/true"}, "not '1x'"},
+        {{"run", "--max-tasks", "0", "--", "/bin/true"},
+         "N must be a positive integer up to 4194304"},
+        {{"run", "--max-tasks", "5000000", "--", "/bin/true"}, "not '5000000'"},
+        {{"run", "--max-tasks", "many", "--", "/bin/true"}, "--max-tasks"},
+        {{"run", "-N", "1.5", "--", "/bin/true"}, "COUNT must be a positive integer"},
+        {{"run", "--format", "JSON", "--", "/bin/true"}, "not 'JSON'"},
         {{"nosuchcommand"}, "unknown subcommand 'nosuchcommand'"},
     };
     for (const auto& [args, message] : cases) {
