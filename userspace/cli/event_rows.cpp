@@ -28,22 +28,29 @@ void EventRows::install(Session& session)
     Handlers& h = session.handlers();
     h.init_lwp = [this](const LwpEvent& ev) {
         Row r = row("init_lwp", ev);
-        r.counters = counters_.thread_started(ev.pid, ev.tid);
+        if (!r.uncounted)
+            r.counters = counters_.thread_started(ev.pid, ev.tid);
         emit_(r);
     };
     h.fini_lwp = [this](const LwpEvent& ev) {
         Row r = row("fini_lwp", ev);
-        r.counters = counters_.thread_finished(ev.pid, ev.tid);
+        if (!r.uncounted)
+            r.counters = counters_.thread_finished(ev.pid, ev.tid);
         emit_(r);
     };
     h.lwp_create = [this](const LwpEvent& ev) { emit_(row("lwp_create", ev)); };
     h.lwp_exit = [this](const LwpEvent& ev) {
         Row r = row("lwp_exit", ev);
-        r.counters = counters_.thread_totals(ev.pid, ev.tid);
+        if (!r.uncounted)
+            r.counters = counters_.thread_totals(ev.pid, ev.tid);
         emit_(r);
     };
     h.tick = [this](const LwpEvent& ev) {
         Row r = row("tick", ev);
+        if (r.uncounted) {
+            emit_(r);
+            return;
+        }
         CounterTracker::Sample s = counters_.tick(ev.pid, ev.tid, ev.time_ns);
         r.set = s.set;
         r.counters = std::move(s.totals);

@@ -34,6 +34,9 @@ inline constexpr const char* kVerbose = "Text output: also print init_lwp and fi
 inline constexpr const char* kQuiet = "No summary on standard error at the end";
 inline constexpr const char* kFormat = "text (default), json (JSON lines), csv or chrome";
 inline constexpr const char* kDebug = "Show libbpf's messages while loading";
+inline constexpr const char* kRingbufSize =
+    "Ring buffer of BYTES (k, m, g suffixes; rounded up to a power of two, a page at least)";
+inline constexpr const char* kMaxTasks = "Track at most N processes and N threads at once";
 
 // Usage lines of `pctx-bpf run`, in place of CLI11's.
 std::shared_ptr<CLI::Formatter> run_formatter();

@@ -3,6 +3,7 @@
 #include "cli/list_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
+#include "cli/std_fds.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -71,6 +72,7 @@ static int run_main(int argc, char** argv)
 
 int main(int argc, char** argv)
 {
+    pctx::cli::reserve_standard_fds();
     try {
         return run_main(argc, argv);
     } catch (const std::exception& e) {

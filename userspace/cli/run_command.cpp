@@ -41,6 +41,10 @@ Session start(const RunConfig& config)
     options.follow_forks = config.follow_forks;
     options.stop_at_exec = config.stop_at_exec;
     options.verbose = config.debug;
+    if (config.ring_buffer_bytes)
+        options.ring_buffer_bytes = *config.ring_buffer_bytes;
+    if (config.max_tasks)
+        options.max_processes = options.max_threads = *config.max_tasks;
     for (const auto& name : config.counters.all())
         options.counters += (options.counters.empty() ? "" : ",") + name;
     if (!config.command.empty())
@@ -71,7 +75,8 @@ File open_output(const RunConfig& config)
 {
     File file(stdout);
     if (!config.output_path.empty()) {
-        file.reset(std::fopen(config.output_path.c_str(), "w"));
+        // "e": O_CLOEXEC, so the command never inherits it.
+        file.reset(std::fopen(config.output_path.c_str(), "we"));
         if (!file) {
             std::fprintf(stderr, "pctx-bpf: cannot write '%s': %s\n", config.output_path.c_str(),
                          std::strerror(errno));

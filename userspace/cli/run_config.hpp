@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +41,8 @@ struct RunConfig {
     Format format = Format::Text;
     std::string output_path; // -o; empty: stdout
     CounterPlan counters;
+    std::optional<std::size_t> ring_buffer_bytes; // --ringbuf-size; none: the library's
+    std::optional<std::uint32_t> max_tasks;       // --max-tasks; none: the library's
 };
 
 } // namespace pctx::cli

@@ -43,6 +43,75 @@ std::optional<double> seconds_of(const std::string& s)
     return secs;
 }
 
+// CLI11 checks, run on the option's words before conversion; their message
+// follows the option's name. No description: --help shows the type name alone.
+
+// A positive decimal integer no larger than max.
+CLI::Validator positive_integer(const std::string& what, unsigned long max)
+{
+    return CLI::Validator(
+        [what, max](std::string& s) -> std::string {
+            if (positive(s, max))
+                return {};
+            return what + " must be a positive integer" +
+                   (max < INT_MAX ? " up to " + std::to_string(max) : std::string()) + ", not '" +
+                   s + "'";
+        },
+        "");
+}
+
+CLI::Validator seconds()
+{
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            if (seconds_of(s))
+                return {};
+            return "SECONDS must be 0 or a number of seconds up to 86400 (such as 1 or 0.25), "
+                   "not '" +
+                   s + "'";
+        },
+        "");
+}
+
+// A size in bytes with CLI11's suffixes (k = 1024), from 1 to max; the word
+// becomes the number of bytes.
+CLI::Validator size_in_bytes(unsigned long max)
+{
+    const CLI::AsSizeValue as_size(false);
+    return CLI::Validator(
+        [as_size, max](std::string& s) -> std::string {
+            const std::string given = s;
+            std::string err;
+            try {
+                err = as_size(s);
+            } catch (const CLI::ValidationError& e) {
+                err = e.what();
+            }
+            if (err.empty() && positive(s, max))
+                return {};
+            s = given;
+            return "BYTES must be a size from 1 byte to " + std::to_string(max >> 30) +
+                   "g (such as 65536, 256k or 4m), not '" + given + "'";
+        },
+        "");
+}
+
+CLI::Validator one_of_formats()
+{
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            if (s == "text" || s == "json" || s == "csv" || s == "chrome")
+                return {};
+            return "FORMAT must be text, json, csv or chrome, not '" + s + "'";
+        },
+        "");
+}
+
+// The most a ring buffer may hold: its size is a 32-bit power of two.
+constexpr unsigned long kMaxRingBytes = 1UL << 31;
+// The kernel's own limit on pids (PID_MAX_LIMIT), so on tasks at once.
+constexpr unsigned long kMaxTasks = 4UL << 20;
+
 UsageFailure usage(std::string message)
 {
     return UsageFailure{2, std::move(message)};
@@ -57,13 +126,18 @@ RunOptions::RunOptions(CLI::App& app)
         ->type_name("EVENTS")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    run_->add_option("-T,--interval", interval_, help::kInterval)->type_name("SECONDS");
-    run_->add_option("-N,--samples", samples_, help::kSamples)->type_name("COUNT");
+    run_->add_option("-T,--interval", interval_, help::kInterval)
+        ->type_name("SECONDS")
+        ->check(seconds());
+    run_->add_option("-N,--samples", samples_, help::kSamples)
+        ->type_name("COUNT")
+        ->check(positive_integer("COUNT", UINT_MAX));
     run_->add_flag("-f,--follow", config_.follow_forks, help::kFollow);
     run_->add_flag("-e", exec_compat_, help::kExec);
     run_->add_flag("--stop-at-exec", config_.stop_at_exec, help::kStopAtExec);
     run_->add_option("-p,--pid", pids_, help::kPid)
         ->type_name("PID")
+        ->check(positive_integer("PID", INT_MAX))
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run_->add_option("-o,--output", config_.output_path, help::kOutput)->type_name("FILE");
@@ -72,8 +146,16 @@ RunOptions::RunOptions(CLI::App& app)
     run_->add_flag("-t,--tick", tick_, help::kTick);
     run_->add_flag("-v,--verbose", config_.show_lwp_rows, help::kVerbose);
     run_->add_flag("-q,--quiet", config_.quiet, help::kQuiet);
-    run_->add_option("--format", format_, help::kFormat)->type_name("FORMAT");
+    run_->add_option("--format", format_, help::kFormat)
+        ->type_name("FORMAT")
+        ->check(one_of_formats());
     run_->add_flag("--debug", config_.debug, help::kDebug);
+    run_->add_option("--ringbuf-size", config_.ring_buffer_bytes, help::kRingbufSize)
+        ->type_name("BYTES")
+        ->transform(size_in_bytes(kMaxRingBytes));
+    run_->add_option("--max-tasks", config_.max_tasks, help::kMaxTasks)
+        ->type_name("N")
+        ->check(positive_integer("N", kMaxTasks));
     // Everything from the first word that is not an option is the command's own.
     run_->prefix_command();
     run_->formatter(help::run_formatter());
@@ -93,47 +175,34 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
     }
     config_.command = rest;
 
-    for (const auto& p : pids_) {
-        const auto pid = positive(p, INT_MAX);
-        if (!pid)
-            return usage("-p: PID must be a positive integer, not '" + p + "'");
-        if (std::find(config_.pids.begin(), config_.pids.end(), static_cast<pid_t>(*pid)) !=
-            config_.pids.end())
-            return usage("-p: pid " + p + " is given twice");
-        config_.pids.push_back(static_cast<pid_t>(*pid));
+    for (const pid_t pid : pids_) {
+        if (std::find(config_.pids.begin(), config_.pids.end(), pid) != config_.pids.end())
+            return usage("-p: pid " + std::to_string(pid) + " is given twice");
+        config_.pids.push_back(pid);
     }
     if (config_.command.empty() && config_.pids.empty())
         return usage("give a command to run (after --), or -p PID to capture");
     if (!config_.command.empty() && !config_.pids.empty())
         return usage("give a command to run or -p PID, not both");
 
-    const auto secs = seconds_of(interval_);
-    if (!secs)
-        return usage("-T: SECONDS must be 0 or a number of seconds up to 86400 (such as 1 or "
-                     "0.25), not '" +
-                     interval_ + "'");
-    config_.interval = std::chrono::milliseconds(std::llround(*secs * 1000.0));
-    if (*secs > 0.0 && config_.interval.count() == 0)
+    const double secs = seconds_of(interval_).value_or(0.0); // checked by seconds()
+    config_.interval = std::chrono::milliseconds(std::llround(secs * 1000.0));
+    if (secs > 0.0 && config_.interval.count() == 0)
         return usage("-T: the shortest interval is 0.001 seconds, not '" + interval_ + "'");
     if (run_->count("-N") > 0) {
-        const auto n = positive(samples_, UINT_MAX);
-        if (!n)
-            return usage("-N: COUNT must be a positive integer, not '" + samples_ + "'");
         if (config_.interval.count() == 0)
             return usage("-N counts samples, and -T 0 takes none");
-        config_.nsamples = static_cast<unsigned>(*n);
+        config_.nsamples = samples_;
     }
 
-    if (format_ == "text")
-        config_.format = Format::Text;
-    else if (format_ == "json")
+    if (format_ == "json")
         config_.format = Format::Json;
     else if (format_ == "csv")
         config_.format = Format::Csv;
     else if (format_ == "chrome")
         config_.format = Format::Chrome;
     else
-        return usage("--format: FORMAT must be text, json, csv or chrome, not '" + format_ + "'");
+        config_.format = Format::Text; // one_of_formats() let nothing else through
 
     if (exec_compat_ && config_.stop_at_exec)
         return usage("-e (follow across exec) and --stop-at-exec contradict each other");

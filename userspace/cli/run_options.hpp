@@ -35,9 +35,9 @@ private:
     CLI::App* run_;
     RunConfig config_;
     std::vector<std::string> sets_;
-    std::vector<std::string> pids_;
+    std::vector<pid_t> pids_;
     std::string interval_ = "1";
-    std::string samples_;
+    unsigned samples_ = 0;
     std::string format_ = "text";
     bool exec_compat_ = false;
     bool tick_ = false;

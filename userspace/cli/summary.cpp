@@ -1,5 +1,7 @@
 #include "cli/summary.hpp"
 
+#include "cli/output/escape.hpp"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -103,7 +105,7 @@ void Summary::print(std::FILE* out, const Ending& ending) const
         std::fprintf(out, "%8d %9.3fs  %-16s", p.pid, life,
                      traced ? ending.unfinished : p.end.c_str());
         print_totals(totals);
-        std::fprintf(out, "  %s\n", p.command.c_str());
+        std::fprintf(out, "  %s\n", escape_text(p.command).c_str());
     }
     if (processes_.size() > kListed) {
         const std::string more = std::to_string(processes_.size() - kListed) + " more";

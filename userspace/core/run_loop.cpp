@@ -70,7 +70,7 @@ void Session::Impl::start_target()
             loader->untrack(target);
             release();
             if (err == ENOENT || err == ENOTDIR)
-                throw Error("run", "cannot find program '" + program + "'");
+                throw Error("run", detail::program_not_found(program));
             throw Error("run", "cannot execute program '" + program + "': " + std::strerror(err));
         }
         return;

@@ -70,7 +70,7 @@ std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options&
                                                   const detail::PerfEventSet* perf)
 {
     detail::LoaderConfig config;
-    config.ring_buffer_bytes = options.ring_buffer_bytes;
+    config.ring_buffer_bytes = options.ring_buffer_bytes; // rounded by the loader
     config.max_processes = options.max_processes;
     config.max_threads = options.max_threads;
     config.verbose = options.verbose;
@@ -99,6 +99,8 @@ void check_capturable(pid_t pid)
     case detail::ProcessState::Running:
         break;
     }
+    if (const std::string thread = detail::thread_not_process(pid); !thread.empty())
+        throw Error("capture", thread);
     if (!detail::may_observe(pid))
         throw Error("capture", "pid " + p + ": permission denied");
 }

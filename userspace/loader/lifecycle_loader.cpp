@@ -4,6 +4,7 @@
 #include "counters/perf_events.hpp"
 #include "loader/bpf_errors.hpp"
 #include "loader/kernel_config.hpp"
+#include "loader/ring_size.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -44,16 +45,6 @@ std::string btf_path()
 }
 
 } // namespace
-
-__u32 ring_buffer_size(std::size_t requested)
-{
-    // The kernel takes a power of two of at least a page.
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    std::size_t size = page;
-    while (size < requested && size < (std::size_t{1} << 30))
-        size <<= 1;
-    return static_cast<__u32>(size);
-}
 
 LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
 {
@@ -133,7 +124,8 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
     skel->rodata->ns_dev = ns.st_dev;
     skel->rodata->ns_ino = ns.st_ino;
 
-    bpf_map__set_max_entries(skel->maps.records, ring_buffer_size(config.ring_buffer_bytes));
+    bpf_map__set_max_entries(skel->maps.records,
+                             static_cast<__u32>(ring_buffer_size(config.ring_buffer_bytes)));
     bpf_map__set_max_entries(skel->maps.tracked, config.max_processes);
     if (config.counters) {
         const auto ncpus = static_cast<__u32>(config.counters->possible_cpus());

@@ -43,10 +43,6 @@ struct LoaderConfig {
     const PerfEventSet* counters = nullptr; // none: no per-thread counting at all
 };
 
-// The ring buffer's size for a request: a power of two, a page at least
-// (at most 1 GiB).
-__u32 ring_buffer_size(std::size_t requested);
-
 // One counted thread, as the threads map holds it, with the kernel's tid.
 struct ThreadEntry {
     std::uint32_t kernel_tid = 0;

@@ -111,6 +111,47 @@ std::vector<pid_t> list_threads(pid_t pid)
     return tids;
 }
 
+std::string thread_not_process(pid_t pid)
+{
+    if (pid <= 0)
+        return {};
+    std::ifstream status(proc_path(pid, "status"));
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("Tgid:", 0) != 0)
+            continue;
+        const long tgid = std::strtol(line.c_str() + 5, nullptr, 10);
+        if (tgid <= 0 || tgid == pid)
+            return {};
+        const std::string p = std::to_string(tgid);
+        std::string why = "pid " + std::to_string(pid);
+        why += " is a thread of process " + p;
+        why += ": capture process " + p;
+        why += " (-p " + p + ")";
+        return why;
+    }
+    return {};
+}
+
+std::string program_not_found(const std::string& name)
+{
+    std::string missing = "cannot find program '" + name + "'";
+    std::string path;
+    if (find_program(name, path) != 0)
+        return missing;
+    // The program is there: exec's ENOENT is about its "#!" interpreter.
+    std::ifstream file(path, std::ios::binary);
+    std::string line;
+    if (!std::getline(file, line) || line.rfind("#!", 0) != 0)
+        return missing;
+    const auto start = line.find_first_not_of(" \t", 2);
+    if (start == std::string::npos)
+        return missing;
+    const auto end = line.find_first_of(" \t\r", start);
+    const std::string interpreter =
+        line.substr(start, end == std::string::npos ? end : end - start);
+    return "cannot run program '" + name + "': its interpreter '" + interpreter + "' doesn't exist";
+}
+
 int find_program(const std::string& name, std::string& path)
 {
     auto check = [](const std::string& candidate) {

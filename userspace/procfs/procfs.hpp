@@ -25,6 +25,16 @@ std::uint64_t process_start_ns(pid_t pid);
 // The thread ids of pid now, ascending; empty if it is gone.
 std::vector<pid_t> list_threads(pid_t pid);
 
+// When pid is a thread but not its process's leader (its /proc entry exists
+// but is hidden from listings), what to say: "pid T is a thread of process P:
+// capture process P (-p P)"; empty for a process or a missing pid.
+std::string thread_not_process(pid_t pid);
+
+// Why exec found no program (ENOENT): a script's missing interpreter is named
+// ("cannot run program 'X': its interpreter '/I' doesn't exist"), anything
+// else is "cannot find program 'X'".
+std::string program_not_found(const std::string& name);
+
 // Resolves a program as execvp(3) would. Returns 0 and the path, or an errno:
 // ENOENT (not found) or EACCES/EISDIR (found, not executable).
 int find_program(const std::string& name, std::string& path);

@@ -146,13 +146,32 @@ int kill_children(pid_t self)
     return found;
 }
 
-// Orphans reparent to us as their parents die, so kill until none are left.
-[[noreturn]] void kill_tree_and_exit(pid_t self)
+// Tells the loader how many /proc scans the teardown took, then exits.
+[[noreturn]] void exit_reporting(int report_fd, unsigned scans)
 {
+    write_all(report_fd, &scans, sizeof(scans));
+    die(0);
+}
+
+// Kills the tree generation by generation: one /proc pass SIGKILLs every
+// child, then as many children are reaped; the killed ones' own children are
+// reparented to us meanwhile and found by the next pass. One pass per
+// generation and one wait per process: linear in the tree's size, where a
+// pass per wait was quadratic (2000 orphans: 19 s).
+[[noreturn]] void kill_tree_and_exit(pid_t self, int report_fd)
+{
+    unsigned scans = 0;
     for (;;) {
-        kill_children(self);
-        if (::waitpid(-1, nullptr, __WALL) < 0 && errno == ECHILD)
-            die(0);
+        int killed = kill_children(self);
+        ++scans;
+        // None found: gone, or not visible in this /proc; wait for one anyway.
+        killed = std::max(killed, 1);
+        for (int reaped = 0; reaped < killed;) {
+            if (::waitpid(-1, nullptr, __WALL) >= 0)
+                ++reaped;
+            else if (errno == ECHILD)
+                exit_reporting(report_fd, scans);
+        }
     }
 }
 
@@ -209,7 +228,6 @@ int kill_children(pid_t self)
     }
     const pid_t report = target > 0 ? target : -errno;
     write_all(info_fd, &report, sizeof(report));
-    ::close(info_fd);
     ::close(go_fd);
     ::close(err_fd);
     if (target < 0)
@@ -219,9 +237,9 @@ int kill_children(pid_t self)
     struct pollfd fds[2] = {{control_fd, POLLIN, 0}, {sfd, POLLIN, 0}};
     for (;;) {
         if (::poll(fds, sfd >= 0 ? 2 : 1, sfd >= 0 ? -1 : 100) < 0 && errno != EINTR)
-            kill_tree_and_exit(self);
+            kill_tree_and_exit(self, info_fd);
         if (fds[0].revents != 0) // EOF: released, or the loader died
-            kill_tree_and_exit(self);
+            kill_tree_and_exit(self, info_fd);
         if (sfd >= 0 && (fds[1].revents & POLLIN)) {
             struct signalfd_siginfo si;
             (void)::read(sfd, &si, sizeof(si));
@@ -229,7 +247,7 @@ int kill_children(pid_t self)
         for (;;) {
             const pid_t w = ::waitpid(-1, nullptr, WNOHANG | __WALL);
             if (w < 0 && errno == ECHILD)
-                die(0); // the whole tree is gone
+                exit_reporting(info_fd, 0); // the whole tree is gone
             if (w <= 0)
                 break;
         }
@@ -286,6 +304,10 @@ Spawner::Spawner(const std::string& path, const std::vector<std::string>& argv)
         throw std::runtime_error(std::string("cannot fork: ") + std::strerror(e));
     }
     target_ = report;
+    // Read after the supervisor is reaped; never wait on a copy of the write
+    // end that a concurrent fork of the loader may hold.
+    ::fcntl(info_r.get(), F_SETFL, O_NONBLOCK);
+    report_ = std::move(info_r);
 }
 
 Spawner::~Spawner()
@@ -343,6 +365,10 @@ void Spawner::kill_tree() noexcept
     while (::waitpid(supervisor_, &status, __WALL) < 0 && errno == EINTR) {
     }
     supervisor_ = -1;
+    unsigned scans = 0;
+    if (report_ && ::read(report_.get(), &scans, sizeof(scans)) == sizeof(scans))
+        teardown_scans_ = scans;
+    report_.reset();
 }
 
 } // namespace pctx::detail

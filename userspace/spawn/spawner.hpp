@@ -35,12 +35,18 @@ public:
     // Kills every process of the tree and reaps the supervisor. Idempotent.
     void kill_tree() noexcept;
 
+    // How many times the supervisor scanned /proc to tear the tree down
+    // (after kill_tree(); 0 if it did not say): one per generation.
+    unsigned teardown_scans() const { return teardown_scans_; }
+
 private:
     pid_t supervisor_ = -1;
     pid_t target_ = -1;
     UniqueFd control_;  // EOF tells the supervisor to kill the tree
     UniqueFd go_;       // a byte lets the target exec
     UniqueFd exec_err_; // the target's exec errno, or EOF on success
+    UniqueFd report_;   // the supervisor's scan count as it exits
+    unsigned teardown_scans_ = 0;
 };
 
 } // namespace pctx::detail

@@ -1,4 +1,5 @@
 // JSON lines: one object per event, the schema the man page documents.
+#include "cli/output/escape.hpp"
 #include "cli/output/writer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,33 @@ nlohmann::json object_of(const std::vector<CounterValue>& values)
     return j;
 }
 
+// Each argument's exact bytes in lowercase hex: JSON strings hold Unicode
+// only, so invalid UTF-8 (shown as U+FFFD in args) is kept here.
+nlohmann::json hex_of(const std::vector<std::string>& args)
+{
+    static constexpr char kDigits[] = "0123456789abcdef";
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& a : args) {
+        std::string hex;
+        hex.reserve(a.size() * 2);
+        for (const char c : a) {
+            const auto b = static_cast<unsigned char>(c);
+            hex += kDigits[b >> 4];
+            hex += kDigits[b & 0xf];
+        }
+        j.push_back(std::move(hex));
+    }
+    return j;
+}
+
+bool all_valid_utf8(const std::vector<std::string>& args)
+{
+    for (const auto& a : args)
+        if (!is_valid_utf8(a))
+            return false;
+    return true;
+}
+
 class JsonWriter final : public Writer {
 public:
     explicit JsonWriter(Sink& out) : out_(out) {}
@@ -29,8 +57,11 @@ public:
         j["time_ns"] = row.time_ns;
         if (row.child_pid)
             j["child_pid"] = *row.child_pid;
-        if (row.args)
+        if (row.args) {
             j["args"] = *row.args;
+            if (!all_valid_utf8(*row.args))
+                j["args_hex"] = hex_of(*row.args);
+        }
         if (row.args_truncated)
             j["args_truncated"] = true;
         if (row.status)
@@ -57,7 +88,7 @@ public:
             j["counters"] = object_of(row.counters);
         if (row.event == "tick" && !row.deltas.empty())
             j["deltas"] = object_of(row.deltas);
-        // Invalid UTF-8 in a command line must not abort the run.
+        // Invalid UTF-8 in args becomes U+FFFD there; args_hex keeps the bytes.
         std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         line += '\n';
         out_.write(line);

@@ -2,6 +2,7 @@
 // aligned under a header, and what an event carries after a '#'. Tick rows
 // show each counter's change since the thread's previous sample; the other
 // rows with counters show totals.
+#include "cli/output/escape.hpp"
 #include "cli/output/writer.hpp"
 
 #include <algorithm>
@@ -35,20 +36,15 @@ public:
             columns_.push_back(*config_.tick_counter);
         columns_.insert(columns_.end(), config_.counter_columns.begin(),
                         config_.counter_columns.end());
-        if (!config_.header)
-            return;
-        std::string line;
-        append(line, "%9s", "time");
-        if (config_.show_pid)
-            append(line, " %7s", "pid");
-        append(line, " %7s %10s", "lwp", "event");
-        for (const auto& name : columns_)
-            append(line, " %*s", counter_width(name), name.c_str());
-        emit(line);
+        header_pending_ = config_.header;
     }
 
     void write(const Row& row) override
     {
+        // The header waits for the first event: a command that cannot be
+        // run gets its error alone, not under a header.
+        if (header_pending_)
+            print_header();
         if (!config_.show_lwp_rows && (row.event == "init_lwp" || row.event == "fini_lwp"))
             return;
         std::string line = time_of(row);
@@ -68,7 +64,7 @@ public:
         if (row.child_pid)
             note = std::to_string(*row.child_pid) + (row.unfollowed ? " (not followed)" : "");
         if (row.args)
-            note = "'" + join_args(*row.args) + (row.args_truncated ? " ...'" : "'");
+            note = "'" + escape_text(join_args(*row.args)) + (row.args_truncated ? " ...'" : "'");
         if (row.status)
             note = row.signal && *row.signal != 0
                        ? "killed by signal " + std::to_string(*row.signal)
@@ -97,6 +93,19 @@ public:
     void finish() override { out_.flush(); }
 
 private:
+    void print_header()
+    {
+        header_pending_ = false;
+        std::string line;
+        append(line, "%9s", "time");
+        if (config_.show_pid)
+            append(line, " %7s", "pid");
+        append(line, " %7s %10s", "lwp", "event");
+        for (const auto& name : columns_)
+            append(line, " %*s", counter_width(name), name.c_str());
+        emit(line);
+    }
+
     std::string time_of(const Row& row) const
     {
         const double secs = row.time_ns >= config_.start_ns
@@ -118,6 +127,7 @@ private:
     WriterConfig config_;
     Sink& out_;
     std::vector<std::string> columns_;
+    bool header_pending_ = false;
 };
 
 } // namespace
