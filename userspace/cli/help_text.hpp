@@ -15,6 +15,9 @@ inline constexpr const char* kRunPurpose =
     "Run a command (or capture running processes) and print its events and counters";
 inline constexpr const char* kListPurpose =
     "List the events -c can count, each marked available here or not";
+inline constexpr const char* kDoctorPurpose =
+    "Check this machine and process for what run needs (capabilities, sysctls, seccomp, "
+    "kernel features, PMU); exit 0 only when run can work";
 
 inline constexpr const char* kCounters =
     "Count EVENTS (comma-separated); repeat -c for sets that take turns, one a sample";

@@ -2,6 +2,7 @@
 // release. The run loop lives in run_loop.cpp.
 #include "core/session_impl.hpp"
 
+#include "checks/preflight.hpp"
 #include "procfs/procfs.hpp"
 
 #include <sys/eventfd.h>
@@ -64,6 +65,7 @@ std::uint64_t monotonic_ns()
 std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options,
                                                   const detail::PerfEventSet* perf)
 {
+    detail::require_environment(fn);
     detail::LoaderConfig config;
     config.ring_buffer_bytes = options.ring_buffer_bytes;
     config.max_processes = options.max_processes;
