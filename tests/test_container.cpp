@@ -2,10 +2,12 @@
 // machine's files): all capabilities dropped but BPF and PERFMON, its own
 // pid, mount and cgroup namespaces. Host only: vmtests have no crun.
 #include "support/oci_bundle.hpp"
+#include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <string>
 
 using testsupport::ContainerSpec;
@@ -122,4 +124,61 @@ TEST_CASE("in a container whose seccomp profile refuses bpf: the message names s
             if (c.at("name") == "seccomp")
                 CHECK(c.at("status") == "FAIL");
     }
+}
+
+// A sibling pid namespace numbers its processes from 1 too: a tracer that
+// matched ids without their namespace would report the sibling's. Its
+// processes, forking and execing all along, never appear, even with -f.
+TEST_CASE("a busy process in a sibling pid namespace never appears in a container's trace",
+          "[hostonly][bpf][container]")
+{
+    testsupport::Child sibling({"/usr/bin/unshare", "-p", "-f", "--kill-child", "--",
+                                "/bin/busybox", "sh", "-c",
+                                "i=0; while :; do /bin/busybox true sibling-marker; i=$((i+1)); "
+                                "[ $((i % 20)) = 0 ] && echo $i; done"});
+    REQUIRE(!sibling.read_line().empty()); // forking already
+
+    OciBundle bundle;
+    const auto [status, out] =
+        bundle.run({{"/bin/pctx-bpf", "run", "-q", "-f", "-T", "0", "--format", "json", "--", "sh",
+                     "-c", "i=0; while [ $i -lt 20 ]; do (true); i=$((i+1)); done"}});
+    REQUIRE(!sibling.read_line().empty()); // and still forking
+    INFO(out);
+    CHECK(status == 0);
+    CHECK(!contains(out, "sibling-marker"));
+    std::set<int> ours;
+    int forks = 0;
+    for (const auto& line : testsupport::json_lines(out)) {
+        const auto e = nlohmann::json::parse(line);
+        if (ours.empty())
+            ours.insert(e.at("pid").get<int>()); // the command itself comes first
+        CHECK(ours.count(e.at("pid").get<int>()) == 1);
+        if (e.at("event") == "fork") {
+            ++forks;
+            ours.insert(e.at("child_pid").get<int>());
+        }
+    }
+    CHECK(forks == 20);
+}
+
+TEST_CASE("in a container, -p takes the container's pid and reports it so",
+          "[hostonly][bpf][container]")
+{
+    OciBundle bundle;
+    const auto [status, out] = bundle.run(
+        {{"/bin/sh", "-c",
+          "sleep 0.3 & echo target $!; exec /bin/pctx-bpf run -q -T 0 --format json -p $!"}});
+    INFO(out);
+    CHECK(status == 0);
+    const auto at = out.find("target ");
+    REQUIRE(at != std::string::npos);
+    const int target = std::stoi(out.substr(at + 7));
+    CHECK(target < 20);
+    bool exited = false;
+    for (const auto& line : testsupport::json_lines(out)) {
+        const auto e = nlohmann::json::parse(line);
+        CHECK(e.at("pid") == target);
+        exited = exited || e.at("event") == "exit";
+    }
+    CHECK(exited);
 }
