@@ -2,11 +2,11 @@
 // libraries it links: checked against ldd of the binary built here (the same
 // Debian bookworm). No Docker engine runs here, so the image itself is not
 // built by the tests.
+#include "support/shell.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -16,17 +16,15 @@ namespace {
 
 std::set<std::string> ldd_paths(const std::string& binary)
 {
-    std::FILE* p = ::popen(("ldd " + binary).c_str(), "r");
-    REQUIRE(p != nullptr);
+    const auto [status, out] = testsupport::shell("ldd " + binary);
+    REQUIRE(status == 0);
     std::set<std::string> paths;
-    char line[512];
-    while (std::fgets(line, sizeof(line), p)) {
-        const std::string s(line);
+    std::istringstream lines(out);
+    for (std::string s; std::getline(lines, s);) {
         const auto slash = s.find('/');
         if (slash != std::string::npos)
-            paths.insert(s.substr(slash, s.find_first_of(" \n", slash) - slash));
+            paths.insert(s.substr(slash, s.find(' ', slash) - slash));
     }
-    REQUIRE(::pclose(p) == 0);
     return paths;
 }
 

@@ -2,6 +2,7 @@
 // capabilities, and as nobody with only CAP_BPF and CAP_PERFMON (what a
 // container is granted), in both formats, with the exit status following.
 #include "support/as_nobody.hpp"
+#include "support/shell.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -49,17 +50,11 @@ int perf_event_paranoid()
 
 TEST_CASE("doctor as root: everything run needs is there", "[bpf][doctor]")
 {
-    testsupport::Child c({testsupport::cli(), "doctor", "--format", "json"});
-    c.close_stdin();
-    std::string out;
-    for (std::string line; !(line = c.read_line()).empty();)
-        out += line + "\n";
-    const int status = c.wait();
+    const auto [status, out] = testsupport::shell(testsupport::cli() + " doctor --format json");
     INFO(out);
     const auto doc = nlohmann::json::parse(out);
     CHECK(doc.at("ready") == true);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(status == 0);
     for (const auto& chk : doc.at("checks")) {
         INFO(chk.dump());
         if (chk.at("required") == true)

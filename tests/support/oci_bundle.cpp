@@ -1,5 +1,6 @@
 #include "support/oci_bundle.hpp"
 
+#include "support/shell.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,10 +8,8 @@
 
 #include <linux/magic.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,19 +19,6 @@ namespace fs = std::filesystem;
 
 namespace testsupport {
 namespace {
-
-// stdout and stderr of a shell command, and its exit status.
-std::pair<int, std::string> shell(const std::string& command)
-{
-    std::FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::string out;
-    char buf[4096];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;)
-        out.append(buf, n);
-    const int status = ::pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 void copy_into(const fs::path& root, const fs::path& file)
 {
