@@ -132,10 +132,10 @@ TEST_CASE("in a container whose seccomp profile refuses bpf: the message names s
 TEST_CASE("a busy process in a sibling pid namespace never appears in a container's trace",
           "[hostonly][bpf][container]")
 {
-    testsupport::Child sibling({"/usr/bin/unshare", "-p", "-f", "--kill-child", "--",
-                                "/bin/busybox", "sh", "-c",
-                                "i=0; while :; do /bin/busybox true sibling-marker; i=$((i+1)); "
-                                "[ $((i % 20)) = 0 ] && echo $i; done"});
+    const std::string loop = "i=0; while :; do /bin/busybox true sibling-marker; i=$((i+1)); "
+                             "[ $((i % 20)) = 0 ] && echo $i; done";
+    testsupport::Child sibling(
+        {"/usr/bin/unshare", "-p", "-f", "--kill-child", "--", "/bin/busybox", "sh", "-c", loop});
     REQUIRE(!sibling.read_line().empty()); // forking already
 
     OciBundle bundle;

@@ -13,29 +13,21 @@
 
 namespace {
 
-struct Doctor {
-    int status = -1;
-    nlohmann::json doc;
-    std::string text;
-};
-
-Doctor doctor_json(const std::vector<int>& caps)
+// doctor --format json as nobody with caps: its exit status and its output.
+std::pair<int, std::string> doctor_json(const std::vector<int>& caps)
 {
-    Doctor d;
-    const auto [status, out] = testsupport::run_as_nobody(
-        {testsupport::cli_for_nobody(), "doctor", "--format", "json"}, caps);
-    d.status = status;
-    d.text = out;
-    d.doc = nlohmann::json::parse(out); // throws, failing the test, if it is not JSON
-    return d;
+    return testsupport::run_as_nobody({testsupport::cli_for_nobody(), "doctor", "--format", "json"},
+                                      caps);
 }
 
-const nlohmann::json& check(const Doctor& d, const std::string& name)
+// The named check of a doctor document (nlohmann::json::parse throws, failing
+// the test, when the output is not JSON).
+const nlohmann::json& check(const nlohmann::json& doc, const std::string& name)
 {
-    for (const auto& c : d.doc.at("checks"))
+    for (const auto& c : doc.at("checks"))
         if (c.at("name") == name)
             return c;
-    FAIL("no check named " << name << " in " << d.text);
+    FAIL("no check named " << name << " in " << doc.dump());
     throw std::logic_error("unreachable");
 }
 
@@ -68,10 +60,11 @@ TEST_CASE("doctor as root: everything run needs is there", "[bpf][doctor]")
 TEST_CASE("doctor as nobody without capabilities names each one missing",
           "[bpf][doctor][privileges]")
 {
-    const Doctor d = doctor_json({});
-    INFO(d.text);
-    CHECK(d.status == 1);
-    CHECK(d.doc.at("ready") == false);
+    const auto [status, out] = doctor_json({});
+    INFO(out);
+    const auto d = nlohmann::json::parse(out);
+    CHECK(status == 1);
+    CHECK(d.at("ready") == false);
     for (const char* cap : {"CAP_BPF", "CAP_PERFMON"}) {
         const auto& c = check(d, cap);
         CHECK(c.at("status") == "FAIL");
@@ -84,10 +77,10 @@ TEST_CASE("doctor as nobody without capabilities names each one missing",
     // Only probes need it: named, but not a failure.
     CHECK(check(d, "CAP_SYS_ADMIN").at("status") == "warn");
 
-    const auto [status, text] =
+    const auto [text_status, text] =
         testsupport::run_as_nobody({testsupport::cli_for_nobody(), "doctor"}, {});
     INFO(text);
-    CHECK(status == 1);
+    CHECK(text_status == 1);
     CHECK(text.find("CAP_BPF ") != std::string::npos);
     CHECK(text.find("this process lacks CAP_PERFMON") != std::string::npos);
     CHECK(text.find("cannot work here") != std::string::npos);
@@ -99,9 +92,10 @@ TEST_CASE("doctor as nobody without capabilities names each one missing",
 TEST_CASE("doctor with CAP_BPF and CAP_PERFMON alone: ready, or names perf_event_paranoid",
           "[bpf][doctor][privileges]")
 {
-    const Doctor d = doctor_json({testsupport::kCapBpf, testsupport::kCapPerfmon});
+    const auto [status, out] = doctor_json({testsupport::kCapBpf, testsupport::kCapPerfmon});
     const int paranoid = perf_event_paranoid();
-    INFO(d.text << "perf_event_paranoid " << paranoid);
+    INFO(out << "perf_event_paranoid " << paranoid);
+    const auto d = nlohmann::json::parse(out);
     CHECK(check(d, "CAP_BPF").at("status") == "ok");
     CHECK(check(d, "CAP_PERFMON").at("status") == "ok");
     CHECK(check(d, "CAP_SYS_ADMIN").at("status") == "warn");
@@ -114,11 +108,11 @@ TEST_CASE("doctor with CAP_BPF and CAP_PERFMON alone: ready, or names perf_event
         CHECK(p.at("fix").get<std::string>().find("sysctl kernel.perf_event_paranoid=2") !=
               std::string::npos);
         // Ready exactly when this kernel let CAP_PERFMON count anyway.
-        CHECK((d.status == 0) == (p.at("status") == "warn"));
+        CHECK((status == 0) == (p.at("status") == "warn"));
     } else {
         CHECK(p.at("status") == "ok");
-        CHECK(d.status == 0);
-        CHECK(d.doc.at("ready") == true);
+        CHECK(status == 0);
+        CHECK(d.at("ready") == true);
         CHECK(check(d, "software counters").at("status") == "ok");
     }
 }

@@ -27,8 +27,8 @@ static int run_main(int argc, char** argv)
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
         std::string(argv[1]) != "list" && std::string(argv[1]) != "doctor") {
         std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run, list or doctor)\nRun 'pctx-bpf --help' for "
-                     "more information.\n",
+                     "pctx-bpf: unknown subcommand '%s' (run, list or doctor)\nRun 'pctx-bpf "
+                     "--help' for more information.\n",
                      argv[1]);
         return 2;
     }
