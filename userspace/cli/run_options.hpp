@@ -36,6 +36,7 @@ private:
     RunConfig config_;
     std::vector<std::string> sets_;
     std::vector<std::string> pids_;
+    std::string pidns_;
     std::string interval_ = "1";
     std::string samples_;
     std::string format_ = "text";

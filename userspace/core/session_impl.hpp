@@ -62,6 +62,9 @@ public:
     detail::CounterSnapshot snapshot;
     pctx_thread with_current_slice(const detail::ThreadEntry& entry) const;
 
+    // pid (ours) as Options::pidns sees it; throws Error when it cannot.
+    pid_t seen(pid_t pid) const;
+
 private:
     void start_target();
     void track_captured(pid_t pid, std::uint32_t flags);

@@ -3,6 +3,7 @@
 #include "lifecycle.skel.h"
 #include "counters/perf_events.hpp"
 #include "loader/bpf_errors.hpp"
+#include "procfs/pid_namespace.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -74,7 +75,10 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
         throw std::runtime_error(problem);
 
     struct stat ns {};
-    if (::stat("/proc/self/ns/pid", &ns) != 0)
+    if (config.pidns != 0 && ::stat(pid_namespace_path(config.pidns).c_str(), &ns) != 0)
+        throw std::runtime_error("cannot read the pid namespace of pid " +
+                                 std::to_string(config.pidns) + ": " + std::strerror(errno));
+    if (config.pidns == 0 && ::stat("/proc/self/ns/pid", &ns) != 0)
         throw std::runtime_error("cannot read this process's pid namespace "
                                  "(/proc/self/ns/pid): is /proc mounted?");
 
