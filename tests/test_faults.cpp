@@ -250,7 +250,7 @@ TEST_CASE("capture with -f of a process forking thousands of children a second: 
           "alive at the end known exactly once",
           "[bpf][losses]")
 {
-    testsupport::Child storm({target("fork_rate"), "5000", "40"});
+    testsupport::Child storm({target("fork_rate"), "5000", "250"});
     REQUIRE(storm.read_line() == "ready");
     pctx::Options options;
     options.follow_forks = true;
@@ -262,11 +262,14 @@ TEST_CASE("capture with -f of a process forking thousands of children a second: 
     h.init_lwp = [&](const pctx::LwpEvent& ev) { ++started[ev.pid]; };
     h.lost = [&](const pctx::LostEvent& ev) { lost += ev.count; };
     h.diagnostic = [](const std::string&, const std::string&) {};
-    // 300 ms of storm, ended by the run's one sample.
+    // 300 ms of storm, ended by the run's one sample; then the storm stops
+    // and a second short run takes in every record still on its way.
     REQUIRE(session.run(std::chrono::milliseconds(300), 1) == pctx::RunResult::Stopped);
-    // Children alive now, by the kernel's own account, were all born after
-    // the capture began (each lives 40 ms).
     ::kill(storm.pid(), SIGSTOP);
+    REQUIRE(testsupport::stopped_within(storm.pid(), std::chrono::seconds(5)));
+    REQUIRE(session.run(std::chrono::milliseconds(20), 1) == pctx::RunResult::Stopped);
+    // Children alive now, by the kernel's own account, were all born after
+    // the capture began (each lives 250 ms).
     std::vector<pid_t> alive;
     for (pid_t pid : testsupport::children_of(storm.pid()))
         if (testsupport::alive(pid))

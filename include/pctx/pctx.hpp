@@ -153,6 +153,10 @@ struct Options {
     // that cannot be counted is refused before any process is started. Read
     // by spawn() and attach() only; after them, use set_counters().
     std::string counters;
+    // Report pids and tids as this process's pid namespace sees them (0: our
+    // own), e.g. a container's init seen from the host: events then carry the
+    // container's ids. Captures only; the pids given to attach() stay ours.
+    pid_t pidns = 0;
 };
 
 enum class RunResult {
@@ -177,6 +181,10 @@ struct CounterCheck {
     bool usage = true; // error: the spec itself is wrong (else: this machine cannot count it)
 };
 PCTX_API CounterCheck check_counters(const std::string& spec);
+
+// pid (this process's view) as the pid namespace of process holder sees it,
+// as events report it under Options::pidns; 0 when that namespace cannot.
+PCTX_API pid_t pid_seen_from(pid_t pid, pid_t holder);
 
 class PCTX_API Session {
 public:

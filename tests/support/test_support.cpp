@@ -288,6 +288,18 @@ bool alive(pid_t pid)
            line[close + 2] != 'X';
 }
 
+bool stopped_within(pid_t pid, std::chrono::milliseconds timeout)
+{
+    return within(timeout, [pid] {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        if (!std::getline(stat, line))
+            return false;
+        const auto close = line.rfind(')');
+        return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'T';
+    });
+}
+
 bool wait_all_gone(const std::vector<pid_t>& pids, std::chrono::milliseconds timeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + timeout;

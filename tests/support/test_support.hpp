@@ -68,6 +68,8 @@ std::vector<pid_t> children_of_self();
 std::vector<pid_t> children_of(pid_t pid);
 
 bool alive(pid_t pid); // exists and is not a zombie
+// Waits (bounded) until pid is stopped (state T); false on timeout.
+bool stopped_within(pid_t pid, std::chrono::milliseconds timeout);
 // Waits, on pidfds, until every pid has exited; false on timeout.
 bool wait_all_gone(const std::vector<pid_t>& pids, std::chrono::milliseconds timeout);
 

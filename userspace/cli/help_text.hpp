@@ -15,6 +15,9 @@ inline constexpr const char* kRunPurpose =
     "Run a command (or capture running processes) and print its events and counters";
 inline constexpr const char* kListPurpose =
     "List the events -c can count, each marked available here or not";
+inline constexpr const char* kDoctorPurpose =
+    "Check this machine and process for what run needs (capabilities, sysctls, seccomp, "
+    "kernel features, PMU); exit 0 only when run can work";
 
 inline constexpr const char* kCounters =
     "Count EVENTS (comma-separated); repeat -c for sets that take turns, one a sample";
@@ -26,6 +29,8 @@ inline constexpr const char* kExec = "Follow across exec (cputrack's -e; always 
 inline constexpr const char* kStopAtExec =
     "Release a process at its exec (never at the command's first)";
 inline constexpr const char* kPid = "Capture the running process PID (repeat for several)";
+inline constexpr const char* kPidns =
+    "Report pids as the pid namespace of process PID sees them (a container's view; -p stays ours)";
 inline constexpr const char* kOutput = "Write events to FILE instead of standard output";
 inline constexpr const char* kNoHeader = "No header line (text and csv)";
 inline constexpr const char* kTick =

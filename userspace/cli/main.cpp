@@ -1,4 +1,5 @@
 // pctx-bpf: command-line entry. Parsing only; each subcommand has its files.
+#include "cli/doctor_command.hpp"
 #include "cli/help_text.hpp"
 #include "cli/list_command.hpp"
 #include "cli/run_command.hpp"
@@ -25,10 +26,10 @@ static int run_main(int argc, char** argv)
     }
 
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-        std::string(argv[1]) != "list") {
+        std::string(argv[1]) != "list" && std::string(argv[1]) != "doctor") {
         std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run or list)\nRun 'pctx-bpf --help' for "
-                     "more information.\n",
+                     "pctx-bpf: unknown subcommand '%s' (run, list or doctor)\nRun 'pctx-bpf "
+                     "--help' for more information.\n",
                      argv[1]);
         return 2;
     }
@@ -37,6 +38,10 @@ static int run_main(int argc, char** argv)
     app.require_subcommand(1);
     pctx::cli::RunOptions run(app);
     CLI::App* list = app.add_subcommand("list", pctx::cli::help::kListPurpose);
+    CLI::App* doctor = app.add_subcommand("doctor", pctx::cli::help::kDoctorPurpose);
+    std::string doctor_format = "text";
+    doctor->add_option("--format", doctor_format, "text (a table) or json")
+        ->check(CLI::IsMember({"text", "json"}));
 
     try {
         app.parse(argc, argv);
@@ -57,6 +62,13 @@ static int run_main(int argc, char** argv)
             return 2;
         }
         return pctx::cli::list_command(stdout);
+    }
+    if (doctor->parsed()) {
+        if (after_dashes || !doctor->remaining().empty()) {
+            std::fprintf(stderr, "pctx-bpf doctor: takes no arguments but --format\n");
+            return 2;
+        }
+        return pctx::cli::doctor_command(doctor_format, stdout);
     }
     if (const auto failure = run.finish(after_dashes)) {
         if (failure->status == 2)

@@ -8,9 +8,17 @@
 namespace pctx::cli {
 namespace {
 
+std::map<pid_t, pid_t>& proc_entries()
+{
+    static std::map<pid_t, pid_t> entries;
+    return entries;
+}
+
 std::string from_proc(pid_t pid)
 {
-    const std::string dir = "/proc/" + std::to_string(pid) + "/";
+    const auto entry = proc_entries().find(pid);
+    const pid_t ours = entry == proc_entries().end() ? pid : entry->second;
+    const std::string dir = "/proc/" + std::to_string(ours) + "/";
     std::ifstream cmdline(dir + "cmdline", std::ios::binary);
     std::string line((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
     while (!line.empty() && line.back() == '\0')
@@ -26,6 +34,11 @@ std::string from_proc(pid_t pid)
 }
 
 } // namespace
+
+void ProcessNames::proc_entry(pid_t reported, pid_t ours)
+{
+    proc_entries()[reported] = ours;
+}
 
 const std::string& ProcessNames::of(pid_t pid)
 {

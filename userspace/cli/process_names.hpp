@@ -17,6 +17,9 @@ public:
     void exec(pid_t pid, const std::vector<std::string>& argv);
     void fork(pid_t parent, pid_t child);
     void forget(pid_t pid); // after its exit: the pid may come back as another process
+    // Under run --pidns, events name a captured process by another
+    // namespace's pid: its /proc entry is ours.
+    static void proc_entry(pid_t reported, pid_t ours);
 
 private:
     std::map<pid_t, std::string> names_;

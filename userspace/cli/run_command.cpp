@@ -3,6 +3,7 @@
 #include "cli/counter_tracker.hpp"
 #include "cli/event_rows.hpp"
 #include "cli/output/sink.hpp"
+#include "cli/process_names.hpp"
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
 #include "pctx/pctx.hpp"
@@ -45,6 +46,10 @@ Session start(const RunConfig& config)
         options.ring_buffer_bytes = *config.ring_buffer_bytes;
     if (config.max_tasks)
         options.max_processes = options.max_threads = *config.max_tasks;
+    options.pidns = config.pidns;
+    for (pid_t pid : config.pids)
+        if (config.pidns != 0)
+            ProcessNames::proc_entry(pid_seen_from(pid, config.pidns), pid);
     for (const auto& name : config.counters.all())
         options.counters += (options.counters.empty() ? "" : ",") + name;
     if (!config.command.empty())

@@ -30,6 +30,7 @@ struct CounterPlan {
 struct RunConfig {
     std::vector<std::string> command;         // spawn this, or
     std::vector<pid_t> pids;                  // capture these
+    pid_t pidns = 0;                          // --pidns: report ids as this pid's namespace does
     bool follow_forks = false;                // -f
     bool stop_at_exec = false;                // --stop-at-exec
     bool show_lwp_rows = false;               // -v

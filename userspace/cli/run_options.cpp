@@ -140,6 +140,7 @@ RunOptions::RunOptions(CLI::App& app)
         ->check(positive_integer("PID", INT_MAX))
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    run_->add_option("--pidns", pidns_, help::kPidns)->type_name("PID");
     run_->add_option("-o,--output", config_.output_path, help::kOutput)->type_name("FILE");
     run_->add_flag(
         "-n,--no-header", [this](std::int64_t) { config_.header = false; }, help::kNoHeader);
@@ -184,6 +185,14 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
         return usage("give a command to run (after --), or -p PID to capture");
     if (!config_.command.empty() && !config_.pids.empty())
         return usage("give a command to run or -p PID, not both");
+    if (!pidns_.empty()) {
+        const auto pid = positive(pidns_, INT_MAX);
+        if (!pid)
+            return usage("--pidns: PID must be a positive integer, not '" + pidns_ + "'");
+        if (config_.pids.empty())
+            return usage("--pidns goes with -p: a command run here lives in this pid namespace");
+        config_.pidns = static_cast<pid_t>(*pid);
+    }
 
     const double secs = seconds_of(interval_).value_or(0.0); // checked by seconds()
     config_.interval = std::chrono::milliseconds(std::llround(secs * 1000.0));

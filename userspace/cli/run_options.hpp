@@ -36,6 +36,7 @@ private:
     RunConfig config_;
     std::vector<std::string> sets_;
     std::vector<pid_t> pids_;
+    std::string pidns_;
     std::string interval_ = "1";
     unsigned samples_ = 0;
     std::string format_ = "text";

@@ -3,6 +3,7 @@
 // Records are dispatched in order; a tick first drains what came before it.
 #include "core/session_impl.hpp"
 
+#include "procfs/pid_namespace.hpp"
 #include "procfs/procfs.hpp"
 
 #include <poll.h>
@@ -81,12 +82,27 @@ void Session::Impl::start_target()
         track_captured(pid, flags);
 }
 
-void Session::Impl::track_captured(pid_t pid, std::uint32_t flags)
+pid_t Session::Impl::seen(pid_t pid) const
 {
+    if (options.pidns == 0)
+        return pid;
+    const pid_t id = detail::pid_seen_from(pid, options.pidns);
+    if (id == 0)
+        throw Error("capture", "pid " + std::to_string(pid) +
+                                   " is outside the pid namespace of pid " +
+                                   std::to_string(options.pidns) + ": it cannot be reported there");
+    return id;
+}
+
+void Session::Impl::track_captured(pid_t host_pid, std::uint32_t flags)
+{
+    // The loader and the events speak the reporting namespace's ids; /proc
+    // and pidfds speak ours.
+    const pid_t pid = seen(host_pid);
     const std::string p = std::to_string(pid);
     // The pidfd pins the process's identity: once tracked, it cannot die
     // unseen, and if it died first its pid must not be tracked for a stranger.
-    detail::UniqueFd pidfd = open_pidfd(pid);
+    detail::UniqueFd pidfd = open_pidfd(host_pid);
     if (!pidfd)
         throw Error("run", "pid " + p + " doesn't exist");
     if (int err = loader->track(pid, flags); err != 0)
@@ -99,7 +115,10 @@ void Session::Impl::track_captured(pid_t pid, std::uint32_t flags)
     if (int err = loader->seed_threads(pid); err != 0)
         throw Error("run", "cannot count the threads of pid " + p + ": " + std::strerror(err));
     // Listed after tracking began, so a thread is either listed or reported.
-    const std::vector<pid_t> tids = detail::list_threads(pid);
+    std::vector<pid_t> tids;
+    for (pid_t tid : detail::list_threads(host_pid))
+        if (const pid_t id = options.pidns ? detail::pid_seen_from(tid, options.pidns) : tid)
+            tids.push_back(id); // 0: gone since it was listed
     dispatcher.add_captured(pid, tids, uncounted_threads(pid, tids), monotonic_ns());
 }
 

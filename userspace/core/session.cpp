@@ -2,6 +2,8 @@
 // release. The run loop lives in run_loop.cpp.
 #include "core/session_impl.hpp"
 
+#include "checks/preflight.hpp"
+#include "procfs/pid_namespace.hpp"
 #include "procfs/procfs.hpp"
 
 #include <sys/eventfd.h>
@@ -69,12 +71,14 @@ std::uint64_t monotonic_ns()
 std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options,
                                                   const detail::PerfEventSet* perf)
 {
+    detail::require_environment(fn);
     detail::LoaderConfig config;
     config.ring_buffer_bytes = options.ring_buffer_bytes; // rounded by the loader
     config.max_processes = options.max_processes;
     config.max_threads = options.max_threads;
     config.verbose = options.verbose;
     config.counters = perf;
+    config.pidns = options.pidns;
     try {
         return std::make_unique<detail::LifecycleLoader>(config);
     } catch (const std::runtime_error& e) {
@@ -157,6 +161,9 @@ Session Session::spawn(const std::string& program, const std::vector<std::string
     const std::string& name = program;
     if (name.empty())
         throw Error("create", "no program to run");
+    if (options.pidns != 0)
+        throw Error("create", "a pid namespace to report in is for captured processes only: a "
+                              "started command lives in this one");
     std::string path;
     switch (detail::find_program(name, path)) {
     case 0:
@@ -194,9 +201,10 @@ Session Session::attach(pid_t pid, const Options& options)
     if (!options.counters.empty())
         counting = open_counters("capture", options.counters);
     auto impl = std::make_unique<Impl>(options, pid, false);
+    const pid_t root = impl->seen(pid); // before loading: it may refuse
     impl->loader = load_bpf("capture", options, counting.perf.get());
     impl->count_with(std::move(counting));
-    impl->dispatcher.set_root(pid);
+    impl->dispatcher.set_root(root);
     return Session(std::move(impl));
 }
 
@@ -240,6 +248,7 @@ Session Session::attach(const std::vector<pid_t>& pids, const Options& options)
     Session session = attach(pids.front(), options);
     for (std::size_t i = 1; i < pids.size(); ++i) {
         check_capturable(pids[i]);
+        session.impl_->seen(pids[i]);
         session.impl_->extra_targets.push_back(pids[i]);
     }
     return session;

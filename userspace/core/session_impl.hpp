@@ -66,6 +66,9 @@ public:
     std::vector<detail::ThreadEntry> sampled; // read_threads()'s output, reused
     pctx_thread with_current_slice(const detail::ThreadEntry& entry) const;
 
+    // pid (ours) as Options::pidns sees it; throws Error when it cannot.
+    pid_t seen(pid_t pid) const;
+
 private:
     RunResult run_loop(std::chrono::milliseconds interval, unsigned nsamples);
     void start_target();

@@ -1,5 +1,6 @@
 #include "counters/event_table.hpp"
 
+#include "checks/seccomp_probe.hpp"
 #include "counters/perf_events.hpp"
 #include "lifecycle.h"
 
@@ -228,6 +229,10 @@ std::string open_failure_reason(const CounterSpec& spec, int err)
         why = has_hardware_pmu() ? "the CPU's PMU does not support it"
                                  : "this machine has no hardware PMU (a VM without a virtual "
                                    "PMU, for instance)";
+    else if (err == EPERM && seccomp_refuses_perf_event_open() == Refusal::Refused)
+        why = "a seccomp filter refuses perf_event_open (Docker's default profile does): run "
+              "the container with a profile that allows bpf and perf_event_open "
+              "(--security-opt seccomp=PROFILE.json)";
     else if ((err == EACCES || err == EPERM) && perf_paranoid() > 2)
         why = "permission denied: kernel.perf_event_paranoid is " +
               std::to_string(perf_paranoid()) +

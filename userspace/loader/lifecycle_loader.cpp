@@ -5,6 +5,7 @@
 #include "loader/bpf_errors.hpp"
 #include "loader/kernel_config.hpp"
 #include "loader/ring_size.hpp"
+#include "procfs/pid_namespace.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -76,7 +77,10 @@ LifecycleLoader::LifecycleLoader(const LoaderConfig& config)
         throw std::runtime_error(problem);
 
     struct stat ns {};
-    if (::stat("/proc/self/ns/pid", &ns) != 0)
+    if (config.pidns != 0 && ::stat(pid_namespace_path(config.pidns).c_str(), &ns) != 0)
+        throw std::runtime_error("cannot read the pid namespace of pid " +
+                                 std::to_string(config.pidns) + ": " + std::strerror(errno));
+    if (config.pidns == 0 && ::stat("/proc/self/ns/pid", &ns) != 0)
         throw std::runtime_error("cannot read this process's pid namespace "
                                  "(/proc/self/ns/pid): is /proc mounted?");
 

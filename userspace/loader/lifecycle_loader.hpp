@@ -41,6 +41,7 @@ struct LoaderConfig {
     std::uint32_t max_threads = 16384; // counted threads at once
     bool verbose = false;
     const PerfEventSet* counters = nullptr; // none: no per-thread counting at all
+    pid_t pidns = 0; // ids as this process's pid namespace sees them; 0: the loader's
 };
 
 // One counted thread, as the threads map holds it, with the kernel's tid.
