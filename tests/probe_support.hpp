@@ -1,0 +1,58 @@
+// Shared by the probe tests: the sdt_probes target driven through its pipes,
+// hit collection, and the ids of this project's usdt programs.
+#pragma once
+
+#include "support/test_support.hpp"
+
+#include <pctx/probes.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace probetest {
+
+struct Hit {
+    std::string probe; // provider:name
+    pid_t pid = 0;
+    pid_t tid = 0;
+    std::vector<pctx::ProbeValue> args;
+};
+
+// The id of provider:name in ctl; fails the test when absent.
+unsigned id_of(const pctx::ProbeControl& ctl, const std::string& provider, const std::string& name);
+bool has_probe(const pctx::ProbeControl& ctl, const std::string& provider, const std::string& name);
+
+// Collects every hit of ctl.
+class Hits {
+public:
+    explicit Hits(pctx::ProbeControl& ctl);
+    // Polls until n hits of probe arrived (bounded: 10 s); their list.
+    std::vector<Hit> wait_for(const std::string& probe, std::size_t n);
+    std::size_t count(const std::string& probe) const;
+
+private:
+    pctx::ProbeControl& ctl_;
+    std::vector<Hit> hits_;
+};
+
+// sdt_probes started with pipes, waited until it said "ready".
+class SdtTarget {
+public:
+    SdtTarget();
+    pid_t pid() const { return child_.pid(); }
+    // Sends a command line and returns the reply line.
+    std::string command(const std::string& cmd);
+
+private:
+    testsupport::Child child_;
+};
+
+// The highest id of any loaded BPF program: a floor for leak checks.
+unsigned highest_program_id();
+// Ids of the loaded BPF programs named on_probe (usdt.bpf.c's).
+std::vector<unsigned> usdt_program_ids();
+// Waits (bounded) until no on_probe program with an id above floor is left.
+bool usdt_programs_gone_above(unsigned floor);
+
+} // namespace probetest
