@@ -3,6 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <bpf/bpf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -66,12 +70,104 @@ std::string SdtTarget::command(const std::string& cmd)
     return child_.read_line();
 }
 
+Cli::Cli(const std::vector<std::string>& args)
+{
+    int out[2];
+    int err[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    std::vector<std::string> argv = {testsupport::cli()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> ptrs;
+    ptrs.reserve(argv.size() + 1);
+    for (auto& a : argv)
+        ptrs.push_back(a.data());
+    ptrs.push_back(nullptr);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+        const int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        ::dup2(out[1], 1);
+        ::dup2(err[1], 2);
+        ::execv(ptrs[0], ptrs.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    out_fd_ = out[0];
+    err_fd_ = err[0];
+}
+
+Cli::~Cli()
+{
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0)
+        ::close(out_fd_);
+    if (err_fd_ >= 0)
+        ::close(err_fd_);
+}
+
+bool Cli::wait_stderr(const std::string& text)
+{
+    // stdout is drained too, so a chatty pctx-bpf never blocks on it.
+    for (;;) {
+        if (err_.find(text) != std::string::npos)
+            return true;
+        pollfd fds[2] = {{err_fd_, POLLIN, 0}, {out_fd_, POLLIN, 0}};
+        if (::poll(fds, 2, 10000) <= 0)
+            return false;
+        char buf[4096];
+        if ((fds[1].revents & (POLLIN | POLLHUP)) != 0) {
+            const ssize_t n = ::read(out_fd_, buf, sizeof(buf));
+            if (n > 0)
+                out_.append(buf, static_cast<std::size_t>(n));
+        }
+        if ((fds[0].revents & (POLLIN | POLLHUP)) != 0) {
+            const ssize_t n = ::read(err_fd_, buf, sizeof(buf));
+            if (n <= 0)
+                return err_.find(text) != std::string::npos;
+            err_.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+}
+
+void Cli::signal(int sig)
+{
+    ::kill(pid_, sig);
+}
+
+int Cli::finish()
+{
+    for (int* fd : {&out_fd_, &err_fd_}) {
+        std::string& into = fd == &out_fd_ ? out_ : err_;
+        char buf[4096];
+        for (ssize_t n; (n = ::read(*fd, buf, sizeof(buf))) > 0;)
+            into.append(buf, static_cast<std::size_t>(n));
+        ::close(*fd);
+        *fd = -1;
+    }
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
 unsigned highest_program_id()
 {
     __u32 id = 0;
     while (bpf_prog_get_next_id(id, &id) == 0) {
     }
     return id;
+}
+
+int SdtTarget::end()
+{
+    child_.close_stdin();
+    return child_.wait();
 }
 
 std::vector<unsigned> usdt_program_ids()

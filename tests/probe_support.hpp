@@ -43,6 +43,8 @@ public:
     pid_t pid() const { return child_.pid(); }
     // Sends a command line and returns the reply line.
     std::string command(const std::string& cmd);
+    // Closes its stdin: it exits 0; returns the wait status.
+    int end();
 
 private:
     testsupport::Child child_;
@@ -50,6 +52,29 @@ private:
 
 // The highest id of any loaded BPF program: a floor for leak checks.
 unsigned highest_program_id();
+// pctx-bpf ARGS with stdout and stderr on pipes (stdin: /dev/null).
+class Cli {
+public:
+    explicit Cli(const std::vector<std::string>& args);
+    ~Cli(); // SIGKILLs and reaps if still running
+    Cli(const Cli&) = delete;
+    Cli& operator=(const Cli&) = delete;
+    // Reads stderr until a line holding text (true) or EOF (false).
+    bool wait_stderr(const std::string& text);
+    void signal(int sig);
+    // Reads both to EOF and reaps: the exit status (-1: killed).
+    int finish();
+    const std::string& out() const { return out_; }
+    const std::string& err() const { return err_; }
+
+private:
+    pid_t pid_ = -1;
+    int out_fd_ = -1;
+    int err_fd_ = -1;
+    std::string out_;
+    std::string err_;
+};
+
 // Ids of the loaded BPF programs named on_probe (usdt.bpf.c's).
 std::vector<unsigned> usdt_program_ids();
 // Waits (bounded) until no on_probe program with an id above floor is left.

@@ -1,6 +1,7 @@
 // pctx-bpf: command-line entry. Parsing only; each subcommand has its files.
 #include "cli/help_text.hpp"
 #include "cli/list_command.hpp"
+#include "cli/probe_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
 
@@ -23,12 +24,15 @@ static int run_main(int argc, char** argv)
         }
     }
 
+    if (argc > 1 && std::string(argv[1]) == "probe")
+        return pctx::cli::probe_command(argc - 1, argv + 1);
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
         std::string(argv[1]) != "list") {
-        std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run or list)\nRun 'pctx-bpf --help' for "
-                     "more information.\n",
-                     argv[1]);
+        std::fprintf(
+            stderr,
+            "pctx-bpf: unknown subcommand '%s' (run, list or probe)\nRun 'pctx-bpf --help' for "
+            "more information.\n",
+            argv[1]);
         return 2;
     }
 
