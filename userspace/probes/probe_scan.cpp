@@ -3,12 +3,24 @@
 #include "probes/stapsdt.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
 namespace pctx::detail {
+
+namespace {
+
+// Data files are mapped too (locale archives, caches): not objects at all.
+bool is_elf(int fd)
+{
+    char magic[4] = {};
+    return ::pread(fd, magic, sizeof(magic), 0) == 4 && std::memcmp(magic, "\177ELF", 4) == 0;
+}
+
+} // namespace
 
 std::vector<ScannedObject> scan_pid(pid_t pid, const char* function, const Diagnostic& diag)
 {
@@ -67,6 +79,8 @@ ScannedObject scan_file(const std::string& path)
     if (!obj.fd)
         throw ProbeError(errno == EACCES ? ProbeErrc::Permission : ProbeErrc::BadArg, "list",
                          "cannot open " + path + ": " + std::strerror(errno));
+    if (!is_elf(obj.fd.get()))
+        throw ProbeError(ProbeErrc::BadArg, "list", path + " is not an ELF file");
     return obj;
 }
 
@@ -76,6 +90,8 @@ std::vector<ProbeInfo> object_probes(const ScannedObject& obj, const Diagnostic&
         diag(obj.name + ": " + message);
     };
     std::vector<ProbeInfo> probes;
+    if (!is_elf(obj.fd.get()))
+        return probes;
     const auto sdt = read_stapsdt(obj.fd.get(), tell);
     if (!sdt)
         return probes;
