@@ -53,6 +53,13 @@ int on_probe(struct pt_regs *ctx)
 			val = 0;
 		hit->args[i] = val;
 	}
-	bpf_ringbuf_submit(hit, 0);
+	/*
+	 * A wakeup per hit costs more than the hit: wake the reader only once
+	 * a batch is waiting; it also drains whenever its poll times out.
+	 */
+	bpf_ringbuf_submit(hit, bpf_ringbuf_query(&hits, BPF_RB_AVAIL_DATA) >=
+					PCTX_USDT_WAKEUP_BYTES ?
+				BPF_RB_FORCE_WAKEUP :
+				BPF_RB_NO_WAKEUP);
 	return 0;
 }

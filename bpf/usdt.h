@@ -16,6 +16,9 @@
 /* Probe sites one handle can attach (libbpf's spec and IP maps). */
 #define PCTX_USDT_MAX_SITES 1024
 
+/* Buffered hits that wake the reader; fewer wait until its poll times out. */
+#define PCTX_USDT_WAKEUP_BYTES (64 * 1024)
+
 struct pctx_probe_hit {
 	__u64 time_ns;	/* CLOCK_MONOTONIC */
 	__u64 probe_id; /* the BPF cookie userspace gave the attachment */

@@ -118,10 +118,14 @@ public:
     // The semaphore's current value in the target (0 when there is none).
     std::uint16_t semaphore_value(unsigned id) const;
 
-    // Delivers pending hits to on_hit; waits up to timeout_ms (-1: forever)
-    // for the first. Returns the number delivered.
+    // Delivers pending hits to on_hit; waits up to timeout_ms for them.
+    // The kernel wakes a waiting poll only once 64 KiB of hits are
+    // buffered (a wakeup per hit would cost more than the hit); fewer are
+    // delivered when the timeout expires, so keep it finite: it bounds the
+    // latency. Returns the number delivered.
     int poll(int timeout_ms);
-    // Readable when hits are pending (for poll/epoll); -1 before any enable.
+    // Readable when a batch of hits is pending (for poll/epoll; call poll(0)
+    // on timeouts too); -1 before any enable.
     int hits_fd() const;
     void on_hit(std::function<void(const ProbeHit&)> handler);
     // Hits the kernel could not deliver because the buffer was full.

@@ -166,10 +166,11 @@ PCTX_API const char* tnfctl_strerror(tnfctl_errcode_t errcode);
 PCTX_API const char* tnfctl_errmsg(void);
 PCTX_API tnfctl_errcode_t tnfctl_hit_callback_set(tnfctl_handle_t* hndl, tnfctl_hit_f* fn,
                                                   void* arg);
-/* Delivers pending hits, waiting up to timeout_ms (-1: forever) for the
- * first; *delivered (if not NULL) gets their number. */
+/* Delivers pending hits, waiting up to timeout_ms for them (the kernel wakes
+ * a waiting poll only once 64 KiB of hits are buffered: keep the timeout
+ * finite, it bounds the latency); *delivered (if not NULL) gets their number. */
 PCTX_API tnfctl_errcode_t tnfctl_poll(tnfctl_handle_t* hndl, int timeout_ms, int* delivered);
-/* Readable when hits are pending; -1 before the first enable. */
+/* Readable when a batch of hits is pending; -1 before the first enable. */
 PCTX_API int tnfctl_hits_fd(tnfctl_handle_t* hndl);
 /* Hits lost because the buffer was full. */
 PCTX_API uint64_t tnfctl_lost(tnfctl_handle_t* hndl);

@@ -133,7 +133,10 @@ int UsdtAttacher::poll(int timeout_ms)
 {
     if (!ring_)
         return 0;
-    const int n = ring_buffer__poll(ring_.get(), timeout_ms);
+    int n = ring_buffer__poll(ring_.get(), timeout_ms);
+    // Hits below the wakeup batch (usdt.bpf.c) wake nobody: take them now.
+    if (n == 0)
+        n = ring_buffer__consume(ring_.get());
     if (pending_)
         std::rethrow_exception(std::exchange(pending_, nullptr));
     if (n < 0 && n != -EINTR)
