@@ -27,7 +27,7 @@ SEC("usdt")
 int on_probe(struct pt_regs *ctx)
 {
 	struct pctx_probe_hit *hit;
-	__u64 pid_tgid;
+	__u64 pid_tgid, pending;
 	int nargs, i;
 
 	hit = bpf_ringbuf_reserve(&hits, sizeof(*hit), 0);
@@ -57,9 +57,8 @@ int on_probe(struct pt_regs *ctx)
 	 * A wakeup per hit costs more than the hit: wake the reader only once
 	 * a batch is waiting; it also drains whenever its poll times out.
 	 */
-	bpf_ringbuf_submit(hit, bpf_ringbuf_query(&hits, BPF_RB_AVAIL_DATA) >=
-					PCTX_USDT_WAKEUP_BYTES ?
-				BPF_RB_FORCE_WAKEUP :
-				BPF_RB_NO_WAKEUP);
+	pending = bpf_ringbuf_query(&hits, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(hit, pending >= PCTX_USDT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+								  : BPF_RB_NO_WAKEUP);
 	return 0;
 }

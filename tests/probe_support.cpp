@@ -70,6 +70,64 @@ std::string SdtTarget::command(const std::string& cmd)
     return child_.read_line();
 }
 
+PreparedChild::PreparedChild(const std::string& path, const std::function<void()>& prepare)
+{
+    int to[2];
+    int from[2];
+    REQUIRE(::pipe2(to, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(from, O_CLOEXEC) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+        ::dup2(to[0], 0);
+        ::dup2(from[1], 1);
+        prepare();
+        ::execl(path.c_str(), path.c_str(), nullptr);
+        ::_exit(127);
+    }
+    ::close(to[0]);
+    ::close(from[1]);
+    in_ = to[1];
+    out_ = from[0];
+}
+
+PreparedChild::~PreparedChild()
+{
+    if (pid_ > 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    for (const int fd : {in_, out_})
+        if (fd >= 0)
+            ::close(fd);
+}
+
+std::string PreparedChild::read_line()
+{
+    std::string s;
+    char c;
+    while (::read(out_, &c, 1) == 1 && c != '\n')
+        s += c;
+    return s;
+}
+
+std::string PreparedChild::command(const std::string& cmd)
+{
+    const std::string line = cmd + "\n";
+    REQUIRE(::write(in_, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    return read_line();
+}
+
+int PreparedChild::end()
+{
+    ::close(in_);
+    in_ = -1;
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+}
+
 Cli::Cli(const std::vector<std::string>& args)
 {
     int out[2];

@@ -6,6 +6,7 @@
 
 #include <pctx/probes.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,6 +53,26 @@ private:
 
 // The highest id of any loaded BPF program: a floor for leak checks.
 unsigned highest_program_id();
+// path exec'd with pipes to its stdin and from its stdout, after prepare()
+// ran in the forked child (a uid change, a mount namespace): it calls
+// _exit() on failure. Destruction closes stdin, SIGKILLs if need be, reaps.
+class PreparedChild {
+public:
+    PreparedChild(const std::string& path, const std::function<void()>& prepare);
+    ~PreparedChild();
+    PreparedChild(const PreparedChild&) = delete;
+    PreparedChild& operator=(const PreparedChild&) = delete;
+    pid_t pid() const { return pid_; }
+    std::string read_line();                     // "" at EOF
+    std::string command(const std::string& cmd); // sends cmd + "\n", returns the reply
+    int end();                                   // closes stdin, returns the wait status
+
+private:
+    pid_t pid_ = -1;
+    int in_ = -1;
+    int out_ = -1;
+};
+
 // pctx-bpf ARGS with stdout and stderr on pipes (stdin: /dev/null).
 class Cli {
 public:

@@ -169,28 +169,9 @@ TEST_CASE("Without CAP_SYS_ADMIN, listing works and enabling says what to grant"
     const unsigned floor = probetest::highest_program_id();
 
     // The target runs as nobody too, so nobody may read its maps.
-    int to_target[2];
-    int from_target[2];
-    REQUIRE(::pipe2(to_target, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(from_target, O_CLOEXEC) == 0);
-    const pid_t tpid = ::fork();
-    if (tpid == 0) {
-        ::dup2(to_target[0], 0);
-        ::dup2(from_target[1], 1);
-        become_nobody(false);
-        ::execl(target.c_str(), target.c_str(), nullptr);
-        ::_exit(92);
-    }
-    ::close(to_target[0]);
-    ::close(from_target[1]);
-    auto line = [&] {
-        std::string s;
-        char c;
-        while (::read(from_target[0], &c, 1) == 1 && c != '\n')
-            s += c;
-        return s;
-    };
-    REQUIRE(line() == "ready");
+    probetest::PreparedChild child(target, [] { become_nobody(false); });
+    const pid_t tpid = child.pid();
+    REQUIRE(child.read_line() == "ready");
 
     auto run = [&](const std::vector<std::string>& args) {
         int out[2];
@@ -228,15 +209,9 @@ TEST_CASE("Without CAP_SYS_ADMIN, listing works and enabling says what to grant"
     CHECK(trace_out.find("CAP_SYS_ADMIN") != std::string::npos);
     CHECK(trace_out.find("CAP_BPF and CAP_PERFMON are not enough") != std::string::npos);
 
-    const std::string sem = "s\n";
-    REQUIRE(::write(to_target[1], sem.data(), sem.size()) == 2);
-    CHECK(line() == "sem 0");
+    CHECK(child.command("s") == "sem 0");
     CHECK(probetest::usdt_programs_gone_above(floor));
-    ::close(to_target[1]);
-    ::close(from_target[0]);
-    int status = 0;
-    ::waitpid(tpid, &status, 0);
-    CHECK(WIFEXITED(status));
+    CHECK(child.end() == 0);
     ::unlink(target.c_str());
     ::unlink(cli.c_str());
     ::rmdir(dir);

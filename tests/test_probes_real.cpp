@@ -93,39 +93,20 @@ TEST_CASE("A target in its own mount namespace is listed and traced by pid", "[p
     char dir[] = "/tmp/pctx-mntns-XXXXXX";
     REQUIRE(::mkdtemp(dir) != nullptr);
     const std::string binary = std::string(dir) + "/sdt_probes";
-    int to_child[2];
-    int from_child[2];
-    REQUIRE(::pipe2(to_child, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(from_child, O_CLOEXEC) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        // A tmpfs only this namespace sees, holding a copy of the target.
+    // A tmpfs only the child's namespace sees, holding a copy of the target.
+    probetest::PreparedChild child(binary, [&] {
         if (::unshare(CLONE_NEWNS) != 0 ||
             ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
             ::mount("none", dir, "tmpfs", 0, nullptr) != 0)
             ::_exit(90);
-        {
-            std::ifstream in(testsupport::target("sdt_probes"), std::ios::binary);
-            std::ofstream out(binary, std::ios::binary);
-            out << in.rdbuf();
-        }
+        std::ifstream in(testsupport::target("sdt_probes"), std::ios::binary);
+        std::ofstream out(binary, std::ios::binary);
+        out << in.rdbuf();
+        out.close();
         ::chmod(binary.c_str(), 0755);
-        ::dup2(to_child[0], 0);
-        ::dup2(from_child[1], 1);
-        ::execl(binary.c_str(), binary.c_str(), nullptr);
-        ::_exit(91);
-    }
-    ::close(to_child[0]);
-    ::close(from_child[1]);
-    auto line = [&] {
-        std::string s;
-        char c;
-        while (::read(from_child[0], &c, 1) == 1 && c != '\n')
-            s += c;
-        return s;
-    };
-    REQUIRE(line() == "ready");
+    });
+    const pid_t pid = child.pid();
+    REQUIRE(child.read_line() == "ready");
     struct stat st {};
     CHECK(::stat(binary.c_str(), &st) != 0); // not visible from here
     {
@@ -134,17 +115,11 @@ TEST_CASE("A target in its own mount namespace is listed and traced by pid", "[p
         CHECK(ctl.probe(one).object == binary);
         Hits hits(ctl);
         ctl.enable(one);
-        const std::string cmd = "f 3\n";
-        REQUIRE(::write(to_child[1], cmd.data(), cmd.size()) == 4);
-        REQUIRE(line() == "fired");
+        REQUIRE(child.command("f 3") == "fired");
         const auto seen = hits.wait_for("pctxtest:one", 3);
         REQUIRE(seen.size() == 3);
         CHECK(seen[2].args[0].value == -300000);
     }
-    ::close(to_child[1]);
-    ::close(from_child[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    CHECK(WIFEXITED(status));
+    CHECK(child.end() == 0);
     ::rmdir(dir);
 }
