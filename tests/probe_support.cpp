@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -212,6 +213,11 @@ int Cli::finish()
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+bool kernel_has_bpf_cookies()
+{
+    return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, nullptr) > 0;
 }
 
 unsigned highest_program_id()

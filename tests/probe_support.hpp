@@ -51,6 +51,10 @@ private:
     testsupport::Child child_;
 };
 
+// BPF cookies (5.15): without them libbpf 1.1 cannot attach a PIE or shared
+// object through a path the target's maps do not show.
+bool kernel_has_bpf_cookies();
+
 // The highest id of any loaded BPF program: a floor for leak checks.
 unsigned highest_program_id();
 // path exec'd with pipes to its stdin and from its stdout, after prepare()

@@ -113,12 +113,17 @@ TEST_CASE("A target in its own mount namespace is listed and traced by pid", "[p
         auto ctl = pctx::ProbeControl::open_pid(pid);
         const unsigned one = id_of(ctl, "pctxtest", "one");
         CHECK(ctl.probe(one).object == binary);
-        Hits hits(ctl);
-        ctl.enable(one);
-        REQUIRE(child.command("f 3") == "fired");
-        const auto seen = hits.wait_for("pctxtest:one", 3);
-        REQUIRE(seen.size() == 3);
-        CHECK(seen[2].args[0].value == -300000);
+        if (!probetest::kernel_has_bpf_cookies()) {
+            // libbpf 1.1's limit there (usdt_attach.cpp): refused, saying why.
+            CHECK_THROWS_WITH(ctl.enable(one), Catch::Contains("no BPF cookies"));
+        } else {
+            Hits hits(ctl);
+            ctl.enable(one);
+            REQUIRE(child.command("f 3") == "fired");
+            const auto seen = hits.wait_for("pctxtest:one", 3);
+            REQUIRE(seen.size() == 3);
+            CHECK(seen[2].args[0].value == -300000);
+        }
     }
     CHECK(child.end() == 0);
     ::rmdir(dir);

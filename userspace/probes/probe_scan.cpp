@@ -3,6 +3,7 @@
 #include "probes/stapsdt.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,6 +53,14 @@ std::vector<ScannedObject> scan_indirect(const ProbeIndirectConfig& config, cons
             // libbpf opens a path: the kernel follows this link to the same
             // file, whatever mount namespace it lives in.
             obj.attach_path = "/proc/self/fd/" + std::to_string(obj.fd.get());
+            // The plain name when it is that file here: kernels without BPF
+            // cookies need it (see usdt_attach.cpp).
+            struct stat by_fd {};
+            struct stat by_name {};
+            if (obj.fd && !info.objname.empty() && ::fstat(obj.fd.get(), &by_fd) == 0 &&
+                ::stat(info.objname.c_str(), &by_name) == 0 && by_fd.st_dev == by_name.st_dev &&
+                by_fd.st_ino == by_name.st_ino)
+                obj.attach_path = info.objname;
         } else {
             obj.fd.reset(::open(info.objname.c_str(), O_RDONLY | O_CLOEXEC));
             obj.attach_path = info.objname;

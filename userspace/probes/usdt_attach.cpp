@@ -37,6 +37,16 @@ bool has_sys_admin()
            (data[0].effective & (1U << CAP_SYS_ADMIN)) != 0;
 }
 
+// BPF cookies (5.15): without them libbpf 1.1 maps a site's address back to
+// its spec through the target's /proc/PID/maps, matching the path it was
+// given against the paths listed there.
+bool has_bpf_cookies()
+{
+    static const bool yes =
+        libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, nullptr) > 0;
+    return yes;
+}
+
 } // namespace
 
 void LinkDeleter::operator()(bpf_link* link) const noexcept
@@ -81,6 +91,19 @@ void UsdtAttacher::attach(unsigned id, pid_t pid, const std::string& path,
                           const std::string& provider, const std::string& name, Sink sink)
 {
     load();
+    // Where libbpf 1.1 falls short: before 5.15 a shared object or PIE named
+    // by a path the target's maps do not show (another mount namespace's
+    // /proc/PID/root/..., an indirect caller's /proc/self/fd/N) cannot be
+    // attached; its own usdt.c would need an inode match. Refused here with
+    // the reason rather than libbpf's ESRCH (an executable linked at a fixed
+    // address would work, but is refused as well).
+    if (path.rfind("/proc/", 0) == 0 && !has_bpf_cookies())
+        throw ProbeError(ProbeErrc::Internal, "enable",
+                         "cannot enable " + provider + ":" + name + " through " + path +
+                             ": this kernel has no BPF cookies (Linux 5.15), and without them "
+                             "libbpf 1.1 attaches only by the path /proc/" +
+                             std::to_string(pid) +
+                             "/maps shows, which must name the same file here");
     *sink_ = std::move(sink);
     bpf_usdt_opts opts{};
     opts.sz = sizeof(opts);
