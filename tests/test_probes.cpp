@@ -210,3 +210,20 @@ TEST_CASE("Closing a handle detaches its program", "[probes][bpf]")
     CHECK(target.command("s") == "sem 0");
     CHECK(probetest::usdt_programs_gone_above(floor));
 }
+
+TEST_CASE("Hits the buffer has no room for are counted as lost", "[probes][bpf]")
+{
+    SdtTarget target;
+    auto ctl = pctx::ProbeControl::open_pid(target.pid());
+    std::size_t delivered = 0;
+    ctl.on_hit([&](const pctx::ProbeHit&) { ++delivered; });
+    for (const char* name : {"zero", "one", "three", "six", "twelve"})
+        ctl.enable(id_of(ctl, "pctxtest", name));
+    // 5 x 8000 records of 128 bytes: more than the 2 MiB buffer holds, and
+    // nobody reads until the target is done.
+    REQUIRE(target.command("f 8000") == "fired");
+    while (ctl.poll(0) > 0) {
+    }
+    CHECK(ctl.lost() > 0);
+    CHECK(delivered + ctl.lost() == 40000);
+}
