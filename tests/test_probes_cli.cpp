@@ -219,3 +219,26 @@ TEST_CASE("Without CAP_SYS_ADMIN, listing works and enabling says what to grant"
     ::unlink(cli.c_str());
     ::rmdir(dir);
 }
+
+TEST_CASE("probe trace follows a library the target dlopens later", "[probes][bpf]")
+{
+    SdtTarget target;
+    Cli cli({"probe", "trace", "--format", "json", "-p", std::to_string(target.pid()), "pctx*:*"});
+    REQUIRE(cli.wait_stderr("tracing 6 probes"));
+    REQUIRE(target.command("o") == "opened");
+    const bool followed =
+        cli.wait_stderr("tracing pctxlib:libfire in " + testsupport::target("libsdt_lib.so"));
+    INFO(cli.err());
+    REQUIRE(followed);
+    REQUIRE(target.command("l 3") == "lfired");
+    CHECK(target.end() == 0);
+    REQUIRE(cli.finish() == 0);
+    int k = 0;
+    for (const auto& j : clitest::json_lines(cli.out()))
+        if (j["name"] == "libfire") {
+            ++k;
+            CHECK(j["args"][0].get<std::int64_t>() == k);
+            CHECK(j["args"][1].get<std::int64_t>() == -k);
+        }
+    CHECK(k == 3);
+}

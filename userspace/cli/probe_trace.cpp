@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -91,6 +92,20 @@ std::vector<int> enable_matching(ProbeControl& ctl, const std::vector<std::strin
     return counts;
 }
 
+// After check_libs: enables what newly matches and says so on stderr.
+void report_new(ProbeControl& ctl, const std::vector<std::string>& patterns)
+{
+    std::set<unsigned> before;
+    for (const auto& p : ctl.probes())
+        if (p.enabled)
+            before.insert(p.id);
+    enable_matching(ctl, patterns);
+    for (const auto& p : ctl.probes())
+        if (p.enabled && before.count(p.id) == 0)
+            std::fprintf(stderr, "pctx-bpf: tracing %s:%s in %s, mapped since\n",
+                         p.provider.c_str(), p.name.c_str(), p.object.c_str());
+}
+
 // SIGINT and SIGTERM become readable on a signalfd while tracing.
 class BlockedSignals {
 public:
@@ -137,6 +152,8 @@ int probe_trace(const ProbeTraceOptions& options)
     } pidfd_closer{pidfd};
     BlockedSignals signals; // before "tracing" is said: from then on, Ctrl-C ends cleanly
     try {
+        // Before the first scan: whatever is mapped after it changes this.
+        std::string maps = maps_text(options.pid);
         auto ctl = ProbeControl::open_pid(options.pid);
         const auto counts = enable_matching(ctl, options.patterns);
         for (std::size_t i = 0; i < counts.size(); ++i)
@@ -157,7 +174,7 @@ int probe_trace(const ProbeTraceOptions& options)
         if (options.format == "csv")
             std::printf("time_ns,pid,tid,provider,name,args\n");
         std::fflush(stdout);
-        std::string maps = maps_text(options.pid);
+        auto last_scan = std::chrono::steady_clock::now();
         for (;;) {
             pollfd fds[3] = {
                 {ctl.hits_fd(), POLLIN, 0}, {pidfd, POLLIN, 0}, {signals.fd(), POLLIN, 0}};
@@ -168,12 +185,15 @@ int probe_trace(const ProbeTraceOptions& options)
                 break;
             if (n > 0 && (fds[1].revents & POLLIN) != 0)
                 break;
-            if (n == 0) {
-                std::string now = maps_text(options.pid);
-                if (now != maps) {
-                    maps = std::move(now);
+            // Every 200 ms, busy or not: a dlopen during a flood of hits too.
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_scan >= std::chrono::milliseconds(200)) {
+                last_scan = now;
+                std::string text = maps_text(options.pid);
+                if (text != maps) {
+                    maps = std::move(text);
                     if (ctl.check_libs())
-                        enable_matching(ctl, options.patterns);
+                        report_new(ctl, options.patterns);
                 }
             }
         }
