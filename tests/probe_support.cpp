@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <dirent.h>
+#include <fstream>
+#include <set>
 #include <thread>
 
 namespace probetest {
@@ -220,51 +223,82 @@ bool kernel_has_bpf_cookies()
     return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, nullptr) > 0;
 }
 
-unsigned highest_program_id()
-{
-    __u32 id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0) {
-    }
-    return id;
-}
-
 int SdtTarget::end()
 {
     child_.close_stdin();
     return child_.wait();
 }
 
-std::vector<unsigned> usdt_program_ids()
+namespace {
+
+bool is_usdt_program(unsigned id, unsigned* uid)
 {
-    std::vector<unsigned> ids;
-    for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
-        const int fd = bpf_prog_get_fd_by_id(id);
-        if (fd < 0)
-            continue;
-        bpf_prog_info info{};
-        __u32 len = sizeof(info);
-        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "on_probe")
-            ids.push_back(id);
-        ::close(fd);
-    }
-    return ids;
+    const int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0)
+        return false;
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    const bool yes =
+        bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && std::string(info.name) == "on_probe";
+    if (uid != nullptr)
+        *uid = info.created_by_uid;
+    ::close(fd);
+    return yes;
 }
 
-bool usdt_programs_gone_above(unsigned floor)
+// Waits (bounded) until done() holds: the kernel frees a program an RCU
+// grace period after its last reference, with nothing to wait on but time.
+template <typename Done> bool settle(const Done& done)
 {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (;;) {
-        bool any = false;
-        for (const unsigned id : usdt_program_ids())
-            any = any || id > floor;
-        if (!any)
-            return true;
+    while (!done()) {
         if (std::chrono::steady_clock::now() > deadline)
             return false;
-        // The kernel frees a program an RCU grace period after its last
-        // reference: nothing to wait on but time.
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    return true;
+}
+
+} // namespace
+
+std::vector<unsigned> own_usdt_programs()
+{
+    std::set<unsigned> ids;
+    DIR* dir = ::opendir("/proc/self/fdinfo");
+    REQUIRE(dir != nullptr);
+    while (const dirent* e = ::readdir(dir)) {
+        std::ifstream info(std::string("/proc/self/fdinfo/") + e->d_name);
+        for (std::string line; std::getline(info, line);)
+            if (line.rfind("prog_id:", 0) == 0) {
+                const auto id = static_cast<unsigned>(std::stoul(line.substr(8)));
+                if (is_usdt_program(id, nullptr))
+                    ids.insert(id);
+            }
+    }
+    ::closedir(dir);
+    return {ids.begin(), ids.end()};
+}
+
+bool programs_gone(const std::vector<unsigned>& ids)
+{
+    return settle([&] {
+        for (const unsigned id : ids)
+            if (is_usdt_program(id, nullptr))
+                return false;
+        return true;
+    });
+}
+
+bool usdt_programs_of_uid_gone(unsigned uid)
+{
+    return settle([&] {
+        for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) {
+            unsigned owner = 0;
+            if (is_usdt_program(id, &owner) && owner == uid)
+                return false;
+        }
+        return true;
+    });
 }
 
 } // namespace probetest

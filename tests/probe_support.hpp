@@ -55,8 +55,6 @@ private:
 // object through a path the target's maps do not show.
 bool kernel_has_bpf_cookies();
 
-// The highest id of any loaded BPF program: a floor for leak checks.
-unsigned highest_program_id();
 // path exec'd with pipes to its stdin and from its stdout, after prepare()
 // ran in the forked child (a uid change, a mount namespace): it calls
 // _exit() on failure. Destruction closes stdin, SIGKILLs if need be, reaps.
@@ -100,9 +98,12 @@ private:
     std::string err_;
 };
 
-// Ids of the loaded BPF programs named on_probe (usdt.bpf.c's).
-std::vector<unsigned> usdt_program_ids();
-// Waits (bounded) until no on_probe program with an id above floor is left.
-bool usdt_programs_gone_above(unsigned floor);
+// The on_probe programs (usdt.bpf.c's) this process holds, through its
+// own program and link fds.
+std::vector<unsigned> own_usdt_programs();
+// Waits (bounded) until none of these programs is loaded any more.
+bool programs_gone(const std::vector<unsigned>& ids);
+// Waits (bounded) until no on_probe program created by uid is loaded.
+bool usdt_programs_of_uid_gone(unsigned uid);
 
 } // namespace probetest

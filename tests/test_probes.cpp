@@ -196,19 +196,18 @@ TEST_CASE("Probe errors: no such process, no probes, unknown id", "[probes]")
 
 TEST_CASE("Closing a handle detaches its program", "[probes][bpf]")
 {
-    const unsigned floor = probetest::highest_program_id();
     SdtTarget target;
+    std::vector<unsigned> ours;
     {
         auto ctl = pctx::ProbeControl::open_pid(target.pid());
         ctl.enable(id_of(ctl, "pctxtest", "guarded"));
         CHECK(target.command("s") != "sem 0");
-        bool ours = false;
-        for (const unsigned id : probetest::usdt_program_ids())
-            ours = ours || id > floor;
-        CHECK(ours);
+        ours = probetest::own_usdt_programs();
+        CHECK(ours.size() == 1);
     }
+    CHECK(probetest::own_usdt_programs().empty());
     CHECK(target.command("s") == "sem 0");
-    CHECK(probetest::usdt_programs_gone_above(floor));
+    CHECK(probetest::programs_gone(ours));
 }
 
 TEST_CASE("Hits the buffer has no room for are counted as lost", "[probes][bpf]")
