@@ -2,6 +2,7 @@
 #include "cli/doctor_command.hpp"
 #include "cli/help_text.hpp"
 #include "cli/list_command.hpp"
+#include "cli/probe_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
 #include "cli/std_fds.hpp"
@@ -25,10 +26,12 @@ static int run_main(int argc, char** argv)
         }
     }
 
+    if (argc > 1 && std::string(argv[1]) == "probe")
+        return pctx::cli::probe_command(argc - 1, argv + 1);
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
         std::string(argv[1]) != "list" && std::string(argv[1]) != "doctor") {
         std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run, list or doctor)\nRun 'pctx-bpf "
+                     "pctx-bpf: unknown subcommand '%s' (run, list, doctor or probe)\nRun 'pctx-bpf "
                      "--help' for more information.\n",
                      argv[1]);
         return 2;
