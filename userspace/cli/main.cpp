@@ -1,6 +1,7 @@
 // pctx-bpf: command-line entry. Parsing only; each subcommand has its files.
 #include "cli/help_text.hpp"
 #include "cli/list_command.hpp"
+#include "cli/plot_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
 
@@ -24,11 +25,12 @@ static int run_main(int argc, char** argv)
     }
 
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-        std::string(argv[1]) != "list") {
-        std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run or list)\nRun 'pctx-bpf --help' for "
-                     "more information.\n",
-                     argv[1]);
+        std::string(argv[1]) != "list" && std::string(argv[1]) != "plot") {
+        std::fprintf(
+            stderr,
+            "pctx-bpf: unknown subcommand '%s' (run, list or plot)\nRun 'pctx-bpf --help' for "
+            "more information.\n",
+            argv[1]);
         return 2;
     }
 
@@ -36,6 +38,7 @@ static int run_main(int argc, char** argv)
     app.require_subcommand(1);
     pctx::cli::RunOptions run(app);
     CLI::App* list = app.add_subcommand("list", pctx::cli::help::kListPurpose);
+    pctx::cli::PlotCommand plot(app);
 
     try {
         app.parse(argc, argv);
@@ -44,7 +47,9 @@ static int run_main(int argc, char** argv)
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        const std::string where = run.subcommand().parsed() ? "pctx-bpf run" : "pctx-bpf";
+        const std::string where = run.subcommand().parsed()    ? "pctx-bpf run"
+                                  : plot.subcommand().parsed() ? "pctx-bpf plot"
+                                                               : "pctx-bpf";
         std::fprintf(stderr, "%s: %s\nRun '%s --help' for more information.\n", where.c_str(),
                      e.what(), where.c_str());
         return 2;
@@ -57,6 +62,8 @@ static int run_main(int argc, char** argv)
         }
         return pctx::cli::list_command(stdout);
     }
+    if (plot.subcommand().parsed())
+        return plot.run(after_dashes);
     if (const auto failure = run.finish(after_dashes)) {
         if (failure->status == 2)
             std::fprintf(stderr,

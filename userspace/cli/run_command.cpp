@@ -3,6 +3,7 @@
 #include "cli/counter_tracker.hpp"
 #include "cli/event_rows.hpp"
 #include "cli/output/sink.hpp"
+#include "cli/plot_writer.hpp"
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
 #include "pctx/pctx.hpp"
@@ -113,7 +114,9 @@ int run_command(const RunConfig& config)
     SignalScope signals(*session);
 
     Sink sink(file.get());
-    const auto writer = make_writer(writer_config(config), sink);
+    bool plot_failed = false;
+    const auto writer =
+        tee_plot(make_writer(writer_config(config), sink), config.plot_path, plot_failed);
     CounterTracker counters(
         config.counters,
         [&session](pid_t pid, pid_t tid) { return session->read_counters(pid, tid); },
@@ -157,7 +160,7 @@ int run_command(const RunConfig& config)
                          std::strerror(sink.error()));
         return 1;
     }
-    if (result == RunResult::ControlLost)
+    if (result == RunResult::ControlLost || plot_failed)
         return 1;
     if (!spawned)
         return 0;

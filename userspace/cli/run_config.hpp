@@ -38,6 +38,7 @@ struct RunConfig {
     unsigned nsamples = 0;                    // -N; 0: no limit
     Format format = Format::Text;
     std::string output_path; // -o; empty: stdout
+    std::string plot_path;   // --plot; empty: no picture
     CounterPlan counters;
 };
 
