@@ -186,18 +186,25 @@ private:
             std::to_string(t_.lanes.size()) +
             (t_.lanes.size() == 1 ? " process, " : " processes, ") +
             time_label(span_, nice_step(static_cast<double>(span_) / 10)) +
-            (t_.has_cpu ? ".  Shade: CPU use, from idle to one whole CPU"
+            (t_.has_cpu ? ".  CPU use:"
                         : ".  No task-clock or cpu-clock in the recording: bars unshaded");
         cairo_move_to(cr_, kMargin, 18);
         cairo_show_text(cr_, what.c_str());
         if (!t_.has_cpu)
             return;
-        const double x = kMargin + text_width(what) + 8;
+        double x = kMargin + text_width(what) + 10;
+        cairo_set_font_size(cr_, 11);
+        cairo_move_to(cr_, x, 18);
+        cairo_show_text(cr_, "idle");
+        x += text_width("idle") + 4;
         for (int level = 0; level <= kShades; ++level) {
             set_colour(cr_, shade(level));
             cairo_rectangle(cr_, x + level * 14, 8, 14, 12);
             cairo_fill(cr_);
         }
+        set_colour(cr_, {0, 0, 0});
+        cairo_move_to(cr_, x + (kShades + 1) * 14 + 4, 18);
+        cairo_show_text(cr_, "1 CPU");
     }
 
     void stripes()
@@ -260,11 +267,13 @@ private:
         const double x = x_of(lane.start_ns);
         const double tip = lane_middle(i) - bar_height() / 2;
         const double head = std::min(4.0, layout_.lane_height / 4);
-        set_colour(cr_, kFork, 0.75);
+        // A parent of hundreds (make) would hide its lanes behind opaque lines.
+        set_colour(cr_, kFork, t_.lanes.size() > 40 ? 0.3 : 0.75);
         cairo_set_line_width(cr_, 1);
-        cairo_move_to(cr_, x, lane_middle(*lane.parent));
+        cairo_move_to(cr_, x, lane_middle(*lane.parent) + bar_height() / 2);
         cairo_line_to(cr_, x, tip - head);
         cairo_stroke(cr_);
+        set_colour(cr_, kFork, 0.9);
         cairo_move_to(cr_, x - head, tip - head);
         cairo_line_to(cr_, x + head, tip - head);
         cairo_line_to(cr_, x, tip);
