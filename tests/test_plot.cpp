@@ -252,3 +252,73 @@ TEST_CASE("plot: a picture name that is neither .svg nor .png is a usage error",
     INFO(good.err);
     CHECK(good.status == 0);
 }
+
+TEST_CASE("plot: lanes of a written recording: nesting, images, pid reuse, the living", "[plot]")
+{
+    // 10 runs sh, which forks 11 (a subshell that execs cat, then is
+    // killed) and 12 (which forks 13); 11's pid comes back as a child of 12;
+    // 12 and 13 are still alive at the end. Thread 10's CPU: 4 ms, then 2 ms.
+    TempDir dir;
+    const std::string run = dir.file("run.jsonl");
+    write_file(run, R"({"event":"exec","pid":10,"tid":10,"time_ns":1000,"args":["/bin/sh","-c","x"]}
+{"event":"init_lwp","pid":10,"tid":10,"time_ns":1000,"counters":{"task-clock":0}}
+{"event":"fork","pid":10,"tid":10,"time_ns":2000,"child_pid":11}
+{"event":"fork","pid":10,"tid":10,"time_ns":3000,"child_pid":12}
+{"event":"exec","pid":11,"tid":11,"time_ns":4000,"args":["/usr/bin/cat"]}
+{"event":"tick","pid":10,"tid":10,"time_ns":5000,"counters":{"task-clock":4000},"deltas":{"task-clock":4000}}
+{"event":"fork","pid":12,"tid":12,"time_ns":5500,"child_pid":13}
+{"event":"exit","pid":11,"tid":11,"time_ns":6000,"status":137,"signal":9}
+{"event":"lost","pid":0,"tid":0,"time_ns":6500,"count":3}
+{"event":"fork","pid":12,"tid":12,"time_ns":7000,"child_pid":11}
+{"event":"fini_lwp","pid":10,"tid":10,"time_ns":8000,"counters":{"task-clock":6000}}
+{"event":"exit","pid":10,"tid":10,"time_ns":8000,"status":0,"signal":0,"counters":{"task-clock":6000}}
+{"event":"tick","pid":13,"tid":13,"time_ns":9000}
+)");
+    const pctx::detail::Timeline t = pctx::detail::read_timeline(run);
+    CHECK(t.start_ns == 1000);
+    CHECK(t.end_ns == 9000);
+    CHECK(t.has_cpu);
+    REQUIRE(t.lanes.size() == 5);
+    // Depth first: 10, 11 (first child), 12, 12's children 13 and 11 again.
+    const pid_t order[] = {10, 11, 12, 13, 11};
+    const unsigned depth[] = {0, 1, 1, 2, 2};
+    for (std::size_t i = 0; i < 5; ++i) {
+        INFO("lane " << i);
+        CHECK(t.lanes[i].pid == order[i]);
+        CHECK(t.lanes[i].depth == depth[i]);
+    }
+    CHECK(t.lanes[1].parent == 0u);
+    CHECK(t.lanes[3].parent == 2u);
+    CHECK(t.lanes[4].parent == 2u);
+
+    // The child's first image is its parent's; an exec starts the next.
+    REQUIRE(t.lanes[1].images.size() == 2);
+    CHECK(t.lanes[1].images[0].name == "/bin/sh -c x");
+    CHECK(t.lanes[1].images[1].start_ns == 4000);
+    CHECK(t.lanes[1].images[1].name == "/usr/bin/cat");
+    CHECK(t.lanes[1].status == 137);
+    CHECK(t.lanes[1].signal == 9);
+    CHECK(t.lanes[1].end_ns == 6000);
+
+    // Still alive at the end: no status, the bar runs to the recording's end.
+    for (std::size_t i : {2, 3, 4}) {
+        CHECK_FALSE(t.lanes[i].status);
+        CHECK(t.lanes[i].end_ns == 9000);
+    }
+    CHECK(t.lanes[4].start_ns == 7000);
+
+    // 4 ms from its start to the tick, 2 ms from the tick to its end.
+    REQUIRE(t.lanes[0].cpu.size() == 2);
+    CHECK(t.lanes[0].cpu[0].start_ns == 1000);
+    CHECK(t.lanes[0].cpu[0].end_ns == 5000);
+    CHECK(t.lanes[0].cpu[0].cpu_ns == 4000);
+    CHECK(t.lanes[0].cpu[1].start_ns == 5000);
+    CHECK(t.lanes[0].cpu[1].cpu_ns == 2000);
+
+    // And it draws, as both formats.
+    CHECK(clitest::run({"plot", run, "-o", dir.file("t.svg")}).status == 0);
+    REQUIRE(clitest::run({"plot", run, "-o", dir.file("t.png")}).status == 0);
+    const Size size = png_size(dir.file("t.png"));
+    CHECK(size.width == static_cast<std::uint32_t>(pctx::detail::timeline_layout(5).width));
+    CHECK(size.height == static_cast<std::uint32_t>(pctx::detail::timeline_layout(5).height));
+}

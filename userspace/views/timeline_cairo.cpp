@@ -251,9 +251,8 @@ private:
         }
         cairo_set_font_size(cr_, layout_.font_size);
         set_colour(cr_, {0, 0, 0});
-        const std::string name = lane.images.front().name.empty()
-                                     ? std::string()
-                                     : " " + short_name(lane.images.back().name);
+        const std::string& last = lane.images.back().name;
+        const std::string name = last.empty() ? std::string() : " " + short_name(last);
         text(std::to_string(lane.pid) + name, indent(lane.depth) + 2, lane_middle(i),
              kLabelWidth - 6);
     }
