@@ -22,8 +22,9 @@ constexpr double kStatusWidth = 80; // room after a bar that ends at the right e
 constexpr double kTitleHeight = 28;
 constexpr double kAxisHeight = 22;
 constexpr double kMargin = 8;
-constexpr unsigned kMaxIndent = 16; // deeper processes stop moving right
-constexpr int kShades = 8;          // CPU use, from idle to one whole CPU
+constexpr unsigned kMaxIndent = 16;  // deeper processes stop moving right
+constexpr int kShades = 8;           // CPU use, from idle to one whole CPU
+constexpr double kMaxHeight = 32000; // lanes only, for the biggest recordings
 
 struct Rgb {
     double r, g, b;
@@ -218,7 +219,7 @@ private:
 
     void axis()
     {
-        const std::uint64_t step = nice_step(static_cast<double>(span_) / 10 * 1.0);
+        const std::uint64_t step = nice_step(static_cast<double>(span_) / 10);
         cairo_set_font_size(cr_, 11);
         cairo_set_line_width(cr_, 1);
         for (std::uint64_t at = 0; at <= span_; at += step) {
@@ -418,8 +419,20 @@ std::optional<PictureFormat> picture_format_of(const std::string& path)
 TimelineLayout timeline_layout(std::size_t lanes)
 {
     TimelineLayout l;
-    l.lane_height = lanes <= 40 ? 22 : lanes <= 150 ? 16 : 12;
-    l.font_size = lanes <= 40 ? 12 : lanes <= 150 ? 10 : 8.5;
+    if (lanes <= 40) {
+        l.lane_height = 22;
+        l.font_size = 12;
+    } else if (lanes <= 150) {
+        l.lane_height = 16;
+        l.font_size = 10;
+    } else if (lanes <= 1000) {
+        l.lane_height = 12;
+        l.font_size = 8.5;
+    } else {
+        // Cairo's image surfaces stop at 32767 pixels: past that, thinner lanes.
+        l.lane_height = std::clamp(kMaxHeight / static_cast<double>(lanes), 1.0, 8.0);
+        l.font_size = l.lane_height * 0.8;
+    }
     l.width = kWidth;
     l.height = static_cast<int>(std::ceil(kTitleHeight + kAxisHeight * 2 + kMargin +
                                           static_cast<double>(lanes) * l.lane_height));
