@@ -4,6 +4,7 @@
 #include "cli/plot_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
+#include "cli/top_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -25,10 +26,11 @@ static int run_main(int argc, char** argv)
     }
 
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-        std::string(argv[1]) != "list" && std::string(argv[1]) != "plot") {
+        std::string(argv[1]) != "list" && std::string(argv[1]) != "plot" &&
+        std::string(argv[1]) != "top") {
         std::fprintf(
             stderr,
-            "pctx-bpf: unknown subcommand '%s' (run, list or plot)\nRun 'pctx-bpf --help' for "
+            "pctx-bpf: unknown subcommand '%s' (run, list, plot or top)\nRun 'pctx-bpf --help' for "
             "more information.\n",
             argv[1]);
         return 2;
@@ -39,6 +41,7 @@ static int run_main(int argc, char** argv)
     pctx::cli::RunOptions run(app);
     CLI::App* list = app.add_subcommand("list", pctx::cli::help::kListPurpose);
     pctx::cli::PlotCommand plot(app);
+    pctx::cli::TopCommand top(app);
 
     try {
         app.parse(argc, argv);
@@ -49,6 +52,7 @@ static int run_main(int argc, char** argv)
     } catch (const CLI::ParseError& e) {
         const std::string where = run.subcommand().parsed()    ? "pctx-bpf run"
                                   : plot.subcommand().parsed() ? "pctx-bpf plot"
+                                  : top.subcommand().parsed()  ? "pctx-bpf top"
                                                                : "pctx-bpf";
         std::fprintf(stderr, "%s: %s\nRun '%s --help' for more information.\n", where.c_str(),
                      e.what(), where.c_str());
@@ -64,6 +68,8 @@ static int run_main(int argc, char** argv)
     }
     if (plot.subcommand().parsed())
         return plot.run(after_dashes);
+    if (top.subcommand().parsed())
+        return top.run(after_dashes);
     if (const auto failure = run.finish(after_dashes)) {
         if (failure->status == 2)
             std::fprintf(stderr,
