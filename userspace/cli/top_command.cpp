@@ -50,7 +50,7 @@ int usage(const std::string& message)
 TopCommand::TopCommand(CLI::App& app)
 {
     top_ = app.add_subcommand("top", kPurpose);
-    top_->add_option("-p,--pid", pids_, kPid)->type_name("PID")->check(CLI::PositiveNumber);
+    top_->add_option("-p,--pid", pids_, kPid)->type_name("PID");
     top_->add_flag("-f,--follow", follow_, kFollow);
     top_->add_flag("-a,--all", all_, kAll);
     top_->add_option("--cgroup", cgroup_, kCgroup)->type_name("PATH");
@@ -65,6 +65,9 @@ int TopCommand::run(const std::optional<std::vector<std::string>>& after_dashes)
 {
     if (!top_->remaining().empty())
         return usage("unexpected '" + top_->remaining().front() + "' (a command goes after --)");
+    for (pid_t pid : pids_)
+        if (pid <= 0)
+            return usage("-p: a process id is a positive number, not " + std::to_string(pid));
     const bool command = after_dashes.has_value();
     if (command && after_dashes->empty())
         return usage("-- must be followed by a command");
