@@ -277,8 +277,14 @@ TEST_CASE("top model: a forked child is marked new, an exited one stays one refr
     CHECK(m.totals().processes == 1);
     CHECK(m.live_pids() == std::vector<pid_t>{10});
 
+    TopView threads;
+    threads.threads = true;
+    REQUIRE(row_of(m.rows(threads), 20, 20) != nullptr);
+    CHECK(row_of(m.rows(threads), 20, 20)->state() == "exit 7");
+
     m.refresh(4 * kSec);
     CHECK(row_of(m.rows(TopView{}), 20) == nullptr);
+    CHECK(row_of(m.rows(threads), 20, 20) == nullptr);
 
     m.fork(10, 21, 4 * kSec);
     m.thread_start(21, 21, 4 * kSec);

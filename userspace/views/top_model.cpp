@@ -288,6 +288,7 @@ void TopModel::refresh(std::uint64_t now_ns)
         for (auto& [tid, t] : p.threads) {
             t.row.user = p.user;
             t.row.command = p.command;
+            t.row.wait_status = p.exited ? p.wait_status : std::nullopt; // its process's end
         }
         p.is_new = false;
         p.ended_delta = zero;

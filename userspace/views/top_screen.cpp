@@ -329,7 +329,7 @@ private:
         std::snprintf(every, sizeof(every), "every %gs",
                       static_cast<double>(settings_.interval.count()) / 1000.0);
         std::string title = std::string("pctx-bpf top - ") + clock + "  " +
-                            scope_text(feed_->scope()) + "  " + every;
+                            scope_text(settings_.scope) + "  " + every;
         if (!view_.filter.empty())
             title += "  filter '" + view_.filter + "'";
         if (paused_)
@@ -384,7 +384,7 @@ private:
         const int rows = height - 4;
         const int first = std::max(0, static_cast<int>(cursor_) - rows + 1);
         for (int i = 0; i < rows && first + i < static_cast<int>(events_.size()); ++i) {
-            const auto idx = static_cast<std::size_t>(first + i);
+            const auto idx = static_cast<std::size_t>(first) + static_cast<std::size_t>(i);
             const std::string line =
                 std::string(chosen_.count(events_[idx]) != 0 ? "[x] " : "[ ] ") + events_[idx];
             attrset(idx == cursor_ ? A_REVERSE : A_NORMAL);

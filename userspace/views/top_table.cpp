@@ -80,8 +80,7 @@ TopTable format_table(const TopModel& model, const TopView& view, std::size_t wi
     // Widths and alignment, column by column; COMMAND takes what is left.
     std::vector<std::size_t> widths;
     std::vector<bool> right;
-    for (std::size_t i = 0; i < titles.size(); ++i) {
-        const std::string& t = titles[i];
+    for (const std::string& t : titles) {
         if (t == "USER" || t == "STATE") {
             widths.push_back(8);
             right.push_back(false);
