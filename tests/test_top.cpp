@@ -11,6 +11,8 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <sched.h>
+
+#include <algorithm>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +194,18 @@ void spin_first(pid_t tid)
     REQUIRE(::sched_setscheduler(tid, SCHED_FIFO, &sp) == 0);
 }
 
+// The tables of top -b's output, each from its title line.
+std::vector<std::string> tables_of(const std::string& out)
+{
+    std::vector<std::string> tables;
+    for (auto at = out.find("pctx-bpf top - "); at != std::string::npos;) {
+        const auto next = out.find("pctx-bpf top - ", at + 1);
+        tables.push_back(out.substr(at, next == std::string::npos ? next : next - at));
+        at = next;
+    }
+    return tables;
+}
+
 double cpu_word(const Printed& p, bool threads)
 {
     return std::stod(p.words[threads ? 3 : 2]);
@@ -213,7 +227,7 @@ TEST_CASE("top model: rates over the last refresh, per process and per thread", 
     CHECK_FALSE(rows[0].is_new);
     CHECK(rows[0].command == "spin");
 
-    // A second thread born half-way: its rate is over its life in the interval.
+    // A second thread born half-way: its rate is per second of the interval.
     m.thread_start(10, 11, kSec * 3 / 2);
     m.thread_values(10, 11, {kSec / 4, 0, 0});
     m.thread_values(10, 10, {kSec, 20, 4});
@@ -228,7 +242,7 @@ TEST_CASE("top model: rates over the last refresh, per process and per thread", 
     rows = m.rows(threads);
     REQUIRE(rows.size() == 2);
     REQUIRE(row_of(rows, 10, 11) != nullptr);
-    CHECK(row_of(rows, 10, 11)->rates[0] == Approx(50.0));
+    CHECK(row_of(rows, 10, 11)->rates[0] == Approx(25.0));
     CHECK(row_of(rows, 10, 11)->is_new);
     CHECK(row_of(rows, 10, 10)->rates[0] == Approx(50.0));
     CHECK_FALSE(row_of(rows, 10, 10)->is_new);
@@ -271,8 +285,8 @@ TEST_CASE("top model: a forked child is marked new, an exited one stays one refr
     CHECK_FALSE(child->is_new);
     CHECK(child->state() == "exit 7");
     CHECK(child->command == "cc -c a.c");
-    // 0.1 s of the old image after the last refresh and 0.1 s of the new, over 0.5 s.
-    CHECK(child->rates[0] == Approx(40.0));
+    // 0.1 s of the old image after the last refresh and 0.1 s of the new, in 1 s.
+    CHECK(child->rates[0] == Approx(20.0));
     CHECK(m.totals().exits_per_s == Approx(1.0));
     CHECK(m.totals().processes == 1);
     CHECK(m.live_pids() == std::vector<pid_t>{10});
@@ -425,7 +439,7 @@ TEST_CASE("top: scopes not available yet, usage errors, and the man page", "[top
     CHECK(options == 8);
 }
 
-TEST_CASE("top -b -n 2 -p PID: two tables, a spinning thread near 100% CPU", "[top][bpf]")
+TEST_CASE("top -b -n 2 -p PID: two tables, a spinning thread near 100% CPU", "[top][bpf][timing]")
 {
     testsupport::Child spinner({testsupport::target("busy_threads"), "1", "60000"});
     spin_first(spinner.pid());
@@ -433,12 +447,7 @@ TEST_CASE("top -b -n 2 -p PID: two tables, a spinning thread near 100% CPU", "[t
         clitest::run({"top", "-b", "-n", "2", "-d", "1", "-p", std::to_string(spinner.pid())});
     INFO(r.out << r.err);
     REQUIRE(r.status == 0);
-    std::vector<std::string> tables;
-    for (auto at = r.out.find("pctx-bpf top - "); at != std::string::npos;) {
-        const auto next = r.out.find("pctx-bpf top - ", at + 1);
-        tables.push_back(r.out.substr(at, next == std::string::npos ? next : next - at));
-        at = next;
-    }
+    const auto tables = tables_of(r.out);
     REQUIRE(tables.size() == 2);
     for (const auto& t : tables) {
         CHECK(t.find("      PID USER         CPU%    CSW/s    FLT/s") != std::string::npos);
@@ -452,6 +461,41 @@ TEST_CASE("top -b -n 2 -p PID: two tables, a spinning thread near 100% CPU", "[t
     CHECK(r.out.find("processes 1  threads 1") != std::string::npos);
 }
 
+TEST_CASE("top -b -- COMMAND: a started child marked new, an exited one shown once", "[top][bpf]")
+{
+    const auto r = clitest::run({"top", "-b", "-n", "4", "-d", "0.5", "--", "/bin/sh", "-c",
+                                 "/bin/sh -c 'exit 3'; sleep 30"});
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    const auto tables = tables_of(r.out);
+    REQUIRE(tables.size() == 4);
+    // The inner shell's exit: in one table, marked, with its status; gone from the next.
+    std::size_t exit_table = tables.size();
+    for (std::size_t i = 0; i < tables.size() && exit_table == tables.size(); ++i)
+        for (const auto& line : lines_of(tables[i]))
+            if (line.find(" exit 3   ") != std::string::npos) {
+                CHECK(line[0] == 'x');
+                exit_table = i;
+            }
+    REQUIRE(exit_table < tables.size() - 1);
+    CHECK(tables[exit_table + 1].find(" exit 3   ") == std::string::npos);
+    // sleep, forked then: marked in its first table, unmarked and asleep in the last.
+    auto sleep_row = [](const std::string& table, char mark) {
+        const auto lines = lines_of(table);
+        return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+            return !l.empty() && l[0] == mark && l.find(" sleep 30") != std::string::npos &&
+                   l.find("sh -c") == std::string::npos;
+        });
+    };
+    std::size_t first = 0;
+    while (first < tables.size() && !sleep_row(tables[first], '+'))
+        ++first;
+    CHECK(first < tables.size() - 1);
+    CHECK(sleep_row(tables.back(), ' '));
+    CHECK(tables.back().find(" sleep    sleep 30") != std::string::npos);
+    CHECK(r.out.find("lost 0") != std::string::npos);
+}
+
 TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, q",
           "[top][bpf][hostonly]")
 {
@@ -463,9 +507,14 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
     const pid_t spinner = std::stoi(ready[2]);
     spin_first(spinner);
 
-    Tmux tmux("exec " + testsupport::cli() + " top -d 0.5 -f -p " + std::to_string(pid));
+    // After top, the shell tells its status and the terminal's modes.
+    Tmux tmux(testsupport::cli() + " top -d 0.5 -f -p " + std::to_string(pid) +
+              "; echo top-status=$?; stty -a");
     std::string screen;
-    const auto top_pid = std::stoi(tmux.format("#{pane_pid}"));
+    const std::string shell = tmux.format("#{pane_pid}");
+    std::ifstream children("/proc/" + shell + "/task/" + shell + "/children");
+    pid_t top_pid = 0;
+    REQUIRE(children >> top_pid);
 
     // The workload's row, with its command and its spinning thread's CPU.
     const bool spinning = tmux.wait_for(
@@ -520,11 +569,13 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
 
     // q: exit 0, the terminal back from the alternate screen, nothing attached.
     tmux.keys("q");
-    REQUIRE(tmux.wait_for([&](const std::string&) { return tmux.format("#{pane_dead}") == "1"; },
-                          screen));
-    CHECK(tmux.format("#{pane_dead_status}") == "0");
+    REQUIRE(tmux.wait_for(
+        [&](const std::string& s) { return s.find("eol2 =") != std::string::npos; }, screen));
+    CHECK(screen.find("top-status=0\n") != std::string::npos);
+    CHECK(screen.find(" icanon ") != std::string::npos);
+    CHECK(screen.find(" echo ") != std::string::npos);
     CHECK(tmux.format("#{alternate_on}") == "0");
-    CHECK(tmux.capture().find("CPU%") == std::string::npos);
+    CHECK(screen.find("CPU%") == std::string::npos);
     CHECK(bpf_programs_gone(programs));
     CHECK(testsupport::alive(pid)); // captured, so left running
     work.send("quit\n");

@@ -26,7 +26,7 @@ int main(void)
 {
 	pthread_t t;
 	char line[64];
-	int to_child[2] = { -1, -1 };
+	int to_child[2] = {-1, -1};
 	pid_t child = -1;
 
 	if (pthread_create(&t, NULL, spin, NULL) != 0)

@@ -250,6 +250,9 @@ void TopModel::refresh(std::uint64_t now_ns)
         ++it;
     }
 
+    // Rates are per second of the refresh, as top's: a process that lived
+    // 10 ms of it on one CPU shows 1% of a second, not 100% of its life.
+    const double interval = seconds_between(since, now_ns);
     totals_ = TopTotals{};
     const std::vector<std::uint64_t> zero(counter_names_.size(), 0);
     for (auto& [pid, p] : procs_) {
@@ -262,7 +265,7 @@ void TopModel::refresh(std::uint64_t now_ns)
             TopRow& r = t.row;
             r.pid = pid;
             r.tid = tid;
-            r.rates = rates_of(d, seconds_between(std::max(since, t.start_ns), until));
+            r.rates = rates_of(d, interval);
             r.ran = std::any_of(d.begin(), d.end(), [](std::uint64_t v) { return v != 0; });
             r.lifetime_ns = minus(until, t.start_ns);
             // Threads there at the start are not new; later ones are.
@@ -279,7 +282,7 @@ void TopModel::refresh(std::uint64_t now_ns)
         r.tid = 0;
         r.user = p.user;
         r.command = p.command;
-        r.rates = rates_of(delta, seconds_between(std::max(since, p.start_ns), until));
+        r.rates = rates_of(delta, interval);
         r.ran = std::any_of(delta.begin(), delta.end(), [](std::uint64_t v) { return v != 0; });
         r.lifetime_ns = minus(until, p.start_ns);
         r.is_new = p.is_new;
