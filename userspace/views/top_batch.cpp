@@ -29,13 +29,15 @@ void print_table(const TopModel& model, const TopView& view, std::FILE* out)
 
 int run_top_batch(const TopSettings& settings, unsigned count, std::FILE* out)
 {
-    auto feed = std::make_unique<TopFeed>(settings.scope, settings.counters, settings.interval);
+    // Before the session: the spawner puts back, in the command's child, the
+    // handlers it finds, and keeps them in force around its fork.
     install_top_signals(false);
-    interrupt_on_signals(feed.get());
     TopView view;
     view.sort = 2; // the first rate column: the busiest first
     unsigned printed = 0;
     try {
+        auto feed = std::make_unique<TopFeed>(settings.scope, settings.counters, settings.interval);
+        interrupt_on_signals(feed.get());
         while (!quit_requested() && (count == 0 || printed < count)) {
             const TopFeed::Step step = feed->step();
             for (const auto& d : feed->take_diagnostics())
