@@ -161,6 +161,12 @@ public:
             s.pop_back();
         return s;
     }
+    void resize(int columns, int rows) const
+    {
+        ::system((tmux_ + "resize-window -t top -x " + std::to_string(columns) + " -y " +
+                  std::to_string(rows))
+                     .c_str());
+    }
     void keys(const std::string& keys) const
     {
         ::system((tmux_ + "send-keys -t top " + keys).c_str());
@@ -496,7 +502,7 @@ TEST_CASE("top -b -- COMMAND: a started child marked new, an exited one shown on
     CHECK(r.out.find("lost 0") != std::string::npos);
 }
 
-TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, q",
+TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, resize, q",
           "[top][bpf][hostonly]")
 {
     REQUIRE(::system("command -v tmux >/dev/null") == 0);
@@ -511,10 +517,6 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
     Tmux tmux(testsupport::cli() + " top -d 0.5 -f -p " + std::to_string(pid) +
               "; echo top-status=$?; stty -a");
     std::string screen;
-    const std::string shell = tmux.format("#{pane_pid}");
-    std::ifstream children("/proc/" + shell + "/task/" + shell + "/children");
-    pid_t top_pid = 0;
-    REQUIRE(children >> top_pid);
 
     // The workload's row, with its command and its spinning thread's CPU.
     const bool spinning = tmux.wait_for(
@@ -528,6 +530,11 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
     REQUIRE(spinning);
     CHECK(screen.find("PID USER         CPU%") != std::string::npos);
     CHECK(tmux.format("#{alternate_on}") == "1");
+    // top is the shell's child, on screen now.
+    const std::string shell = tmux.format("#{pane_pid}");
+    std::ifstream children("/proc/" + shell + "/task/" + shell + "/children");
+    pid_t top_pid = 0;
+    REQUIRE(children >> top_pid);
     const auto programs = bpf_programs_held_by(top_pid);
     CHECK_FALSE(programs.empty());
 
@@ -564,6 +571,16 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
             const auto row = printed_row(s, pid, spinner);
             return s.find("TID USER") != std::string::npos && row && printed_row(s, pid, pid) &&
                    cpu_word(*row, true) >= 90.0;
+        },
+        screen));
+
+    // A smaller terminal: the footer moves to its new last lines.
+    tmux.resize(100, 20);
+    REQUIRE(tmux.wait_for(
+        [&](const std::string& s) {
+            const auto lines = lines_of(s);
+            return lines.size() >= 19 && lines[18].rfind("processes ", 0) == 0 &&
+                   lines[1].find("TID USER") != std::string::npos;
         },
         screen));
 

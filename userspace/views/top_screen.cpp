@@ -168,11 +168,9 @@ public:
             }
             bool keyed = false;
             for (int ch = getch(); ch != ERR; ch = getch()) {
-                if (ch == KEY_RESIZE) {
-                    curses.resize(io_.out());
-                } else {
+                // resizeterm() queues KEY_RESIZE itself: the size is already new.
+                if (ch != KEY_RESIZE)
                     key(ch);
-                }
                 keyed = true;
             }
             if (keyed)
