@@ -267,9 +267,16 @@ TEST_CASE("top model: a forked child is marked new, an exited one stays one refr
     m.fork(10, 20, kSec + 1);
     m.thread_start(20, 20, kSec + 1);
     m.thread_values(20, 20, {kSec / 10, 1, 100});
-    m.refresh(2 * kSec);
+    // Shown at once, before any rate: marked, pending.
     auto rows = m.rows(TopView{});
     const TopRow* child = row_of(rows, 20);
+    REQUIRE(child != nullptr);
+    CHECK(child->is_new);
+    CHECK(child->state() == "new");
+    CHECK(child->command == "make -j2");
+    m.refresh(2 * kSec);
+    rows = m.rows(TopView{});
+    child = row_of(rows, 20);
     REQUIRE(child != nullptr);
     CHECK(child->is_new);
     CHECK(child->user == "alice");
@@ -515,7 +522,7 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
 
     // After top, the shell tells its status and the terminal's modes.
     Tmux tmux(testsupport::cli() + " top -d 0.5 -f -p " + std::to_string(pid) +
-              "; echo top-status=$?; stty -a");
+              "; s=$?; stty -a; echo top-status=$s");
     std::string screen;
 
     // The workload's row, with its command and its spinning thread's CPU.
@@ -587,7 +594,8 @@ TEST_CASE("top in a terminal: rows, a new child, an exited one dimmed, threads, 
     // q: exit 0, the terminal back from the alternate screen, nothing attached.
     tmux.keys("q");
     REQUIRE(tmux.wait_for(
-        [&](const std::string& s) { return s.find("eol2 =") != std::string::npos; }, screen));
+        [&](const std::string& s) { return s.find("top-status=") != std::string::npos; }, screen));
+    INFO("after q:\n" << screen);
     CHECK(screen.find("top-status=0\n") != std::string::npos);
     CHECK(screen.find(" icanon ") != std::string::npos);
     CHECK(screen.find(" echo ") != std::string::npos);

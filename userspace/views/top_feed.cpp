@@ -139,6 +139,10 @@ TopFeed::TopFeed(const TopScope& scope, const std::string& counters,
     h.fork = [this](const ForkEvent& e) {
         know(e.pid);
         model_.fork(e.pid, e.child_pid, e.time_ns);
+        if (report_births_ && e.time_ns > births_reported_ns_ + 200000000ULL) {
+            births_reported_ns_ = e.time_ns;
+            session_.stop();
+        }
     };
     h.exec = [this](const ExecEvent& e) {
         know(e.pid);

@@ -56,6 +56,9 @@ public:
     // Runs the session until the next refresh is due (or interrupt()).
     // Throws pctx::Error when the session loses control.
     Step step();
+    // With births on, a fork ends step() early (Interrupted), at most every
+    // 200 ms, so that a screen shows the newborn at once.
+    void report_births(bool on) { report_births_ = on; }
     // Signal-safe: makes step() return Interrupted soon.
     void interrupt() noexcept { session_.terminate(); }
 
@@ -74,6 +77,8 @@ private:
     std::chrono::milliseconds interval_;
     std::uint64_t next_ns_ = 0;
     bool ticked_ = false;
+    bool report_births_ = false;
+    std::uint64_t births_reported_ns_ = 0;
     std::uint64_t tick_ns_ = 0;
     std::vector<std::string> diagnostics_;
 };

@@ -110,6 +110,8 @@ std::string TopRow::state() const
         }
         return "exit " + std::to_string(WEXITSTATUS(*wait_status));
     }
+    if (pending)
+        return "new";
     return ran ? "run" : "sleep";
 }
 
@@ -315,10 +317,21 @@ std::vector<TopRow> TopModel::rows(const TopView& view) const
 {
     std::vector<TopRow> out;
     for (const auto& [pid, p] : procs_) {
-        if (p.row.pid == 0) // not yet through a refresh
-            continue;
         if (!view.filter.empty() && p.command.find(view.filter) == std::string::npos)
             continue;
+        if (p.row.pid == 0) { // born since the last refresh: shown at once, marked
+            if (!view.threads && !p.exited) {
+                TopRow r;
+                r.pid = pid;
+                r.user = p.user;
+                r.command = p.command;
+                r.rates.assign(columns_.size(), 0.0);
+                r.is_new = true;
+                r.pending = true;
+                out.push_back(r);
+            }
+            continue;
+        }
         if (!view.threads) {
             out.push_back(p.row);
             continue;

@@ -45,6 +45,7 @@ struct TopRow {
     bool exited = false;            // ended since the previous refresh: shown once more
     std::optional<int> wait_status; // a process's exit, as waitpid(2) tells it
     bool ran = false;               // counted something since the previous refresh
+    bool pending = false;           // born after the last refresh: no rates yet
     std::string state() const;      // "new", "run", "sleep", "exit 3", "SIGKILL"
 };
 
@@ -98,7 +99,8 @@ public:
     // refresh, those that exited before it dropped, marks reset.
     void refresh(std::uint64_t now_ns);
 
-    // The rows of the last refresh, filtered and sorted as view says.
+    // The rows of the last refresh, filtered and sorted as view says, and
+    // (process rows only) those born since, pending, with no rates yet.
     std::vector<TopRow> rows(const TopView& view) const;
     const TopTotals& totals() const { return totals_; }
     std::uint64_t refreshed_ns() const { return last_ns_; }

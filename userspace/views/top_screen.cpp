@@ -159,7 +159,8 @@ public:
                     finished_ = true;
                     message_ = "every watched process has exited: q to quit";
                 }
-                if (step != TopFeed::Step::Interrupted && !paused_)
+                // Interrupted: a key, a signal or a birth; redrawn for a birth too.
+                if (!paused_)
                     draw();
             }
             if (take_resize()) {
@@ -305,6 +306,7 @@ private:
         try {
             interrupt_on_signals(nullptr);
             auto fresh = std::make_unique<TopFeed>(scope, spec, settings_.interval);
+            fresh->report_births(true);
             feed_ = std::move(fresh);
             message_ = "counters changed: the session restarted, rates start over";
         } catch (const pctx::Error& e) {
@@ -418,6 +420,7 @@ int run_top_screen(const TopSettings& settings)
     int status = 0;
     try {
         auto feed = std::make_unique<TopFeed>(settings.scope, settings.counters, settings.interval);
+        feed->report_births(true);
         interrupt_on_signals(feed.get());
         Screen screen(settings, std::move(feed), io);
         status = screen.run();
