@@ -32,6 +32,8 @@ inline constexpr const char* kPid = "Capture the running process PID (repeat for
 inline constexpr const char* kPidns =
     "Report pids as the pid namespace of process PID sees them (a container's view; -p stays ours)";
 inline constexpr const char* kOutput = "Write events to FILE instead of standard output";
+inline constexpr const char* kPlot =
+    "At the end, draw the run's timeline to FILE (.svg or .png), as pctx-bpf plot does";
 inline constexpr const char* kNoHeader = "No header line (text and csv)";
 inline constexpr const char* kTick =
     "Add a column of each thread's cycles (its CPU time where no PMU counts them)";

@@ -6,6 +6,8 @@
 #include "cli/run_command.hpp"
 #include "cli/run_options.hpp"
 #include "cli/std_fds.hpp"
+#include "cli/plot_command.hpp"
+#include "cli/top_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -29,10 +31,11 @@ static int run_main(int argc, char** argv)
     if (argc > 1 && std::string(argv[1]) == "probe")
         return pctx::cli::probe_command(argc - 1, argv + 1);
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
-        std::string(argv[1]) != "list" && std::string(argv[1]) != "doctor") {
+        std::string(argv[1]) != "list" && std::string(argv[1]) != "doctor" &&
+        std::string(argv[1]) != "plot" && std::string(argv[1]) != "top") {
         std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run, list, doctor or probe)\nRun 'pctx-bpf "
-                     "--help' for more information.\n",
+                     "pctx-bpf: unknown subcommand '%s' (run, list, doctor, probe, plot or top)\n"
+                     "Run 'pctx-bpf --help' for more information.\n",
                      argv[1]);
         return 2;
     }
@@ -45,6 +48,8 @@ static int run_main(int argc, char** argv)
     std::string doctor_format = "text";
     doctor->add_option("--format", doctor_format, "text (a table) or json")
         ->check(CLI::IsMember({"text", "json"}));
+    pctx::cli::PlotCommand plot(app);
+    pctx::cli::TopCommand top(app);
 
     try {
         app.parse(argc, argv);
@@ -53,7 +58,10 @@ static int run_main(int argc, char** argv)
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        const std::string where = run.subcommand().parsed() ? "pctx-bpf run" : "pctx-bpf";
+        const std::string where = run.subcommand().parsed()    ? "pctx-bpf run"
+                                  : plot.subcommand().parsed() ? "pctx-bpf plot"
+                                  : top.subcommand().parsed()  ? "pctx-bpf top"
+                                                               : "pctx-bpf";
         std::fprintf(stderr, "%s: %s\nRun '%s --help' for more information.\n", where.c_str(),
                      e.what(), where.c_str());
         return 2;
@@ -73,6 +81,10 @@ static int run_main(int argc, char** argv)
         }
         return pctx::cli::doctor_command(doctor_format, stdout);
     }
+    if (plot.subcommand().parsed())
+        return plot.run(after_dashes);
+    if (top.subcommand().parsed())
+        return top.run(after_dashes);
     if (const auto failure = run.finish(after_dashes)) {
         if (failure->status == 2)
             std::fprintf(stderr,

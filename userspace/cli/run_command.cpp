@@ -4,6 +4,7 @@
 #include "cli/event_rows.hpp"
 #include "cli/output/sink.hpp"
 #include "cli/process_names.hpp"
+#include "cli/plot_writer.hpp"
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
 #include "pctx/pctx.hpp"
@@ -123,7 +124,9 @@ int run_command(const RunConfig& config)
     SignalScope signals(*session);
 
     Sink sink(file.get());
-    const auto writer = make_writer(writer_config(config), sink);
+    bool plot_failed = false;
+    const auto writer =
+        tee_plot(make_writer(writer_config(config), sink), config.plot_path, plot_failed);
     CounterTracker counters(
         config.counters,
         [&session](pid_t pid, pid_t tid) { return session->read_counters(pid, tid); },
@@ -167,7 +170,7 @@ int run_command(const RunConfig& config)
                          std::strerror(sink.error()));
         return 1;
     }
-    if (result == RunResult::ControlLost)
+    if (result == RunResult::ControlLost || plot_failed)
         return 1;
     if (!spawned)
         return 0;

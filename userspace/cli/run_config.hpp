@@ -41,6 +41,7 @@ struct RunConfig {
     unsigned nsamples = 0;                    // -N; 0: no limit
     Format format = Format::Text;
     std::string output_path; // -o; empty: stdout
+    std::string plot_path;   // --plot; empty: no picture
     CounterPlan counters;
     std::optional<std::size_t> ring_buffer_bytes; // --ringbuf-size; none: the library's
     std::optional<std::uint32_t> max_tasks;       // --max-tasks; none: the library's

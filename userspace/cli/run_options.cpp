@@ -2,6 +2,7 @@
 
 #include "cli/event_catalog.hpp"
 #include "cli/help_text.hpp"
+#include "views/timeline_cairo.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -142,6 +143,7 @@ RunOptions::RunOptions(CLI::App& app)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run_->add_option("--pidns", pidns_, help::kPidns)->type_name("PID");
     run_->add_option("-o,--output", config_.output_path, help::kOutput)->type_name("FILE");
+    run_->add_option("--plot", config_.plot_path, help::kPlot)->type_name("FILE");
     run_->add_flag(
         "-n,--no-header", [this](std::int64_t) { config_.header = false; }, help::kNoHeader);
     run_->add_flag("-t,--tick", tick_, help::kTick);
@@ -212,6 +214,10 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
         config_.format = Format::Chrome;
     else
         config_.format = Format::Text; // one_of_formats() let nothing else through
+
+    if (!config_.plot_path.empty() && !detail::picture_format_of(config_.plot_path))
+        return usage("--plot: name the picture FILE.svg or FILE.png, not '" + config_.plot_path +
+                     "'");
 
     if (exec_compat_ && config_.stop_at_exec)
         return usage("-e (follow across exec) and --stop-at-exec contradict each other");
