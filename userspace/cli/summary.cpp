@@ -43,10 +43,11 @@ void Summary::record(const Row& row)
         Process p;
         p.pid = row.pid;
         p.first_ns = row.time_ns;
-        processes_.push_back(std::move(p));
-        it = live_.emplace(row.pid, processes_.size() - 1).first;
+        processes_.emplace(seen_, std::move(p));
+        it = live_.emplace(row.pid, seen_++).first;
     }
-    Process& p = processes_[it->second];
+    const std::size_t n = it->second;
+    Process& p = processes_.at(n);
     if (!row.command.empty())
         p.command = row.command;
     p.last_ns = row.time_ns;
@@ -60,10 +61,25 @@ void Summary::record(const Row& row)
             exit_totals_.erase(t);
         }
         live_.erase(it);
+        fold(n);
     } else if (row.event == "exec" && stop_at_exec_ && known) {
         p.end = "released at exec";
         live_.erase(it);
     }
+}
+
+void Summary::fold(std::size_t n)
+{
+    const auto it = processes_.find(n);
+    if (n < kListed || it == processes_.end() || it->second.totals.empty())
+        return; // listed, or its totals are read at the end
+    const Process& p = it->second;
+    folded_.totals.resize(counters_.size(), 0);
+    for (std::size_t i = 0; i < counters_.size() && i < p.totals.size(); ++i)
+        folded_.totals[i] += p.totals[i];
+    folded_.first_ns = std::min(folded_.first_ns, p.first_ns);
+    folded_.last_ns = std::max(folded_.last_ns, p.last_ns);
+    processes_.erase(it);
 }
 
 void Summary::print(std::FILE* out, const Ending& ending) const
@@ -83,9 +99,12 @@ void Summary::print(std::FILE* out, const Ending& ending) const
     };
     // The first kListed processes one by one; the others, and all, summed.
     std::vector<std::uint64_t> rest(counters_.size(), 0), all(counters_.size(), 0);
-    std::uint64_t first_ns = UINT64_MAX, last_ns = 0;
-    for (std::size_t n = 0; n < processes_.size(); ++n) {
-        const Process& p = processes_[n];
+    for (std::size_t i = 0; i < counters_.size() && i < folded_.totals.size(); ++i) {
+        rest[i] += folded_.totals[i];
+        all[i] += folded_.totals[i];
+    }
+    std::uint64_t first_ns = folded_.first_ns, last_ns = folded_.last_ns;
+    for (const auto& [n, p] : processes_) {
         const bool traced = p.end.empty();
         const std::uint64_t until = traced ? std::max(ending.end_ns, p.last_ns) : p.last_ns;
         first_ns = std::min(first_ns, p.first_ns);
@@ -107,14 +126,14 @@ void Summary::print(std::FILE* out, const Ending& ending) const
         print_totals(totals);
         std::fprintf(out, "  %s\n", escape_text(p.command).c_str());
     }
-    if (processes_.size() > kListed) {
-        const std::string more = std::to_string(processes_.size() - kListed) + " more";
+    if (seen_ > kListed) {
+        const std::string more = std::to_string(seen_ - kListed) + " more";
         std::fprintf(out, "%8s %10s  %-16s", "...", "", more.c_str());
         print_totals(rest);
         std::fprintf(out, "  (not listed one by one)\n");
     }
-    if (processes_.size() > 1) {
-        const std::string count = std::to_string(processes_.size()) + " processes";
+    if (seen_ > 1) {
+        const std::string count = std::to_string(seen_) + " processes";
         std::fprintf(out, "%8s %9.3fs  %-*s", "all", static_cast<double>(last_ns - first_ns) / 1e9,
                      counters_.empty() ? 0 : 16, count.c_str());
         print_totals(all);

@@ -47,7 +47,17 @@ private:
 
     std::vector<std::string> counters_;
     bool stop_at_exec_;
-    std::vector<Process> processes_; // in order of appearance
+    // By order of appearance. Past the ones listed one by one, a process
+    // that ends is folded into folded_ and forgotten: memory stays flat
+    // however many come and go.
+    std::map<std::size_t, Process> processes_;
+    std::size_t seen_ = 0; // processes ever seen
+    struct Folded {
+        std::vector<std::uint64_t> totals;
+        std::uint64_t first_ns = UINT64_MAX;
+        std::uint64_t last_ns = 0;
+    } folded_;
+    void fold(std::size_t n);
     std::map<pid_t, std::size_t> live_;
     std::map<pid_t, std::vector<std::uint64_t>> exit_totals_;
     std::uint64_t lost_rows_ = 0;
