@@ -22,9 +22,9 @@ struct Recorder {
     std::vector<std::string> lines;
     int stop_on_init = 0; // init_lwp returns non-zero on this call (1-based)
     int inits = 0;
-    int refuse_fini = 0;  // fini_lwp and lwp_exit return this
+    int refuse_fini = 0; // fini_lwp and lwp_exit return this
     pctx_t* self = nullptr;
-    int nested_run = -2;  // what pctx_run returned when called from a handler
+    int nested_run = -2; // what pctx_run returned when called from a handler
 };
 
 Recorder& rec(void* arg)

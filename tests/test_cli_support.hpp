@@ -30,7 +30,7 @@ public:
     explicit Tracer(const std::vector<std::string>& args);
     // argv as given (a wrapper such as unshare in front of pctx-bpf), when
     // as_is is true.
-    Tracer(const std::vector<std::string>& argv, bool as_is);
+    Tracer(const std::vector<std::string>& args, bool as_is);
     ~Tracer(); // kills and reaps if still running
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;

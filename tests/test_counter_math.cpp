@@ -20,8 +20,7 @@ TEST_CASE("estimates for hidden runtime never compound", "[counters][math]")
     CHECK(total == 100'000 + 99'000);
 }
 
-TEST_CASE("hidden runtime longer than all observed runtime is not extrapolated",
-          "[counters][math]")
+TEST_CASE("hidden runtime longer than all observed runtime is not extrapolated", "[counters][math]")
 {
     __u64 total = 0, observed = 0;
     pctx_end_slice(&total, &observed, 500, 5'000'000, 1'000'000);

@@ -41,8 +41,12 @@ TEST_CASE("2000 forks through a 4096-byte ring buffer and a slow consumer: each 
             CHECK(testsupport::wait_all_gone({root}, std::chrono::seconds(60)));
         }
     };
-    h.init_lwp = [&](const pctx::LwpEvent& ev) { ++open_threads[ev.pid]; };
-    h.fini_lwp = [&](const pctx::LwpEvent& ev) { --open_threads[ev.pid]; };
+    h.init_lwp = [&](const pctx::LwpEvent& ev) {
+        ++open_threads[ev.pid];
+    };
+    h.fini_lwp = [&](const pctx::LwpEvent& ev) {
+        --open_threads[ev.pid];
+    };
     h.exit = [&](const pctx::ExitEvent& ev) {
         if (ev.reconciled)
             ++reconciled;
@@ -57,10 +61,11 @@ TEST_CASE("2000 forks through a 4096-byte ring buffer and a slow consumer: each 
         lost.lwp_exit += ev.by_kind.lwp_exit;
         lost.tracked_full += ev.by_kind.tracked_full;
     };
-    h.diagnostic = [](const std::string&, const std::string&) {};
+    h.diagnostic = [](const std::string&, const std::string&) {
+    };
     REQUIRE(session.run() == pctx::RunResult::Finished);
-    INFO("forks " << forks << " lost " << lost.fork << "; exits " << exits << " lost "
-                  << lost.exit << " reconciled " << reconciled);
+    INFO("forks " << forks << " lost " << lost.fork << "; exits " << exits << " lost " << lost.exit
+                  << " reconciled " << reconciled);
     CHECK(lost.fork + lost.exit > 0); // the test forced losses
     CHECK(forks + lost.fork == 2000);
     CHECK(exits + lost.exit == 2001); // the children and fork_storm itself
@@ -81,10 +86,10 @@ TEST_CASE("pids and tids that come back start from nothing", "[bpf][reuse]")
     // A pid namespace of its own, where pid_reuse may choose pids.
     const std::string unshare =
         ::access("/usr/bin/unshare", X_OK) == 0 ? "/usr/bin/unshare" : "/bin/unshare";
-    const auto r = clitest::run({unshare, "--pid", "--fork", "--mount-proc", testsupport::cli(),
-                                 "run", "-f", "-T", "0", "-c", "task-clock", "--format", "json",
-                                 "--", target("pid_reuse")},
-                                /*as_is=*/true);
+    const auto r =
+        clitest::run({unshare, "--pid", "--fork", "--mount-proc", testsupport::cli(), "run", "-f",
+                      "-T", "0", "-c", "task-clock", "--format", "json", "--", target("pid_reuse")},
+                     /*as_is=*/true);
     INFO(r.err);
     INFO(r.out);
     REQUIRE(r.status == 0);
@@ -157,8 +162,11 @@ TEST_CASE("more threads than max_threads: the overflow is counted and marked, la
         if (session.read_counters(ev.pid, ev.tid).empty())
             ++unread;
     };
-    h.lost = [&](const pctx::LostEvent& ev) { lost.threads_full += ev.by_kind.threads_full; };
-    h.diagnostic = [](const std::string&, const std::string&) {};
+    h.lost = [&](const pctx::LostEvent& ev) {
+        lost.threads_full += ev.by_kind.threads_full;
+    };
+    h.diagnostic = [](const std::string&, const std::string&) {
+    };
     REQUIRE(session.run() == pctx::RunResult::Finished);
     INFO("uncounted " << uncounted_fini << " counted " << counted_fini);
     // sh's own entry and 3 more fit; busy_threads' other threads did not.
@@ -194,7 +202,8 @@ TEST_CASE("C++: run() from a handler is refused; release() from a handler ends t
 TEST_CASE("a command that dies before it starts raises no SIGPIPE in the embedding program",
           "[bpf][misuse]")
 {
-    struct sigaction dfl {}, old{};
+    struct sigaction dfl {
+    }, old{};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &dfl, &old);
     {
@@ -258,10 +267,17 @@ TEST_CASE("capture with -f of a process forking thousands of children a second: 
     std::map<pid_t, int> forked, started;
     std::uint64_t lost = 0;
     auto& h = session.handlers();
-    h.fork = [&](const pctx::ForkEvent& ev) { ++forked[ev.child_pid]; };
-    h.init_lwp = [&](const pctx::LwpEvent& ev) { ++started[ev.pid]; };
-    h.lost = [&](const pctx::LostEvent& ev) { lost += ev.count; };
-    h.diagnostic = [](const std::string&, const std::string&) {};
+    h.fork = [&](const pctx::ForkEvent& ev) {
+        ++forked[ev.child_pid];
+    };
+    h.init_lwp = [&](const pctx::LwpEvent& ev) {
+        ++started[ev.pid];
+    };
+    h.lost = [&](const pctx::LostEvent& ev) {
+        lost += ev.count;
+    };
+    h.diagnostic = [](const std::string&, const std::string&) {
+    };
     // 300 ms of storm, ended by the run's one sample; then the storm stops
     // and a second short run takes in every record still on its way.
     REQUIRE(session.run(std::chrono::milliseconds(300), 1) == pctx::RunResult::Stopped);
@@ -288,8 +304,8 @@ TEST_CASE("capture with -f of a process forking thousands of children a second: 
 TEST_CASE("CLI: a full disk for -o ends the run with a clear message, the tree killed",
           "[bpf][cli]")
 {
-    const auto r = clitest::run({"run", "-o", "/dev/full", "-T", "0.01", "--", target("burn_threads"),
-                                 "5000"});
+    const auto r = clitest::run(
+        {"run", "-o", "/dev/full", "-T", "0.01", "--", target("burn_threads"), "5000"});
     INFO(r.err);
     CHECK(r.status == 1);
     CHECK_THAT(r.err, Catch::Contains("cannot write the output: No space left on device"));

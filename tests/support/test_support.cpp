@@ -251,10 +251,10 @@ std::vector<pid_t> children_of_self()
     return children_of(::getpid());
 }
 
-std::vector<pid_t> children_of(pid_t parent)
+std::vector<pid_t> children_of(pid_t pid)
 {
     std::vector<pid_t> kids;
-    const std::string self = std::to_string(parent);
+    const std::string self = std::to_string(pid);
     DIR* d = ::opendir("/proc");
     while (d) {
         const dirent* ent = ::readdir(d);

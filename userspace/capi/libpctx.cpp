@@ -28,8 +28,8 @@ struct pctx_handle {
     pctx_sysc_lwp_exitfn_t* lwp_exit = nullptr;
     int (*tick)(pctx_t*, pid_t, id_t, void*) = nullptr;
 
-    bool in_run = false;      // pctx_run() is calling handlers
-    bool halted = false;      // a handler returned non-zero: call no more
+    bool in_run = false;        // pctx_run() is calling handlers
+    bool halted = false;        // a handler returned non-zero: call no more
     bool start_refused = false; // an init_lwp of the start returned non-zero
 };
 

@@ -38,7 +38,9 @@ void EventRows::install(Session& session)
             r.counters = counters_.thread_finished(ev.pid, ev.tid);
         emit_(r);
     };
-    h.lwp_create = [this](const LwpEvent& ev) { emit_(row("lwp_create", ev)); };
+    h.lwp_create = [this](const LwpEvent& ev) {
+        emit_(row("lwp_create", ev));
+    };
     h.lwp_exit = [this](const LwpEvent& ev) {
         Row r = row("lwp_exit", ev);
         if (!r.uncounted)

@@ -77,8 +77,8 @@ public:
 
 private:
     struct Process {
-        std::vector<pid_t> threads; // in the order they were seen
-        std::set<pid_t> uncounted;  // of them, those without counters
+        std::vector<pid_t> threads;      // in the order they were seen
+        std::set<pid_t> uncounted;       // of them, those without counters
         std::uint64_t first_seen_ns = 0; // its first event here: it started no later
         bool awaiting_first_exec = false;
         CounterValues finished{}; // totals of its threads that ended, since the last exec
@@ -102,8 +102,8 @@ private:
     template <typename Fn, typename Ev>
     void deliver(const Fn& fn, const Ev& ev, bool whole_process, const CounterValues& values);
     // A thread event of proc's thread tid, with its counted mark.
-    void deliver_lwp(const std::function<void(const LwpEvent&)>& fn, const Process& proc,
-                     pid_t pid, pid_t tid, std::uint64_t time_ns, const CounterValues& values,
+    void deliver_lwp(const std::function<void(const LwpEvent&)>& fn, const Process& proc, pid_t pid,
+                     pid_t tid, std::uint64_t time_ns, const CounterValues& values,
                      bool at_start = false);
     // A process whose exit record was lost: fini_lwp for what it had, then
     // its exit, marked reconciled.

@@ -157,9 +157,12 @@ LostCounts counts_of(const pctx_stats& s)
 
 LostCounts minus(const LostCounts& a, const LostCounts& b)
 {
-    return LostCounts{a.fork - b.fork,         a.lwp_create - b.lwp_create,
-                      a.exec - b.exec,         a.exit - b.exit,
-                      a.lwp_exit - b.lwp_exit, a.tracked_full - b.tracked_full,
+    return LostCounts{a.fork - b.fork,
+                      a.lwp_create - b.lwp_create,
+                      a.exec - b.exec,
+                      a.exit - b.exit,
+                      a.lwp_exit - b.lwp_exit,
+                      a.tracked_full - b.tracked_full,
                       a.threads_full - b.threads_full};
 }
 
@@ -169,8 +172,8 @@ void Session::Impl::check_losses()
 {
     pctx_stats stats{};
     if (const int err = loader->stats(stats); err != 0)
-        throw Error("run", std::string("cannot read the kernel's loss counters: ") +
-                               std::strerror(err));
+        throw Error("run",
+                    std::string("cannot read the kernel's loss counters: ") + std::strerror(err));
     const LostCounts now = counts_of(stats);
     if (now.total() == lost.total())
         return;

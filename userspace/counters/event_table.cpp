@@ -55,6 +55,16 @@ std::string trim(const std::string& s)
     return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
+std::string twice(const std::string& name, const std::string& spec)
+{
+    std::string msg = "event '";
+    msg += name;
+    msg += "' is twice in '";
+    msg += spec;
+    msg += '\'';
+    return msg;
+}
+
 std::string bad_modifier(const std::string& mods, const std::string& requested)
 {
     std::string msg = "unknown modifier ':";
@@ -131,8 +141,7 @@ int try_open(const perf_event_attr& attr)
     } catch (const std::runtime_error&) {
         return ENODEV;
     }
-    const long fd =
-        ::syscall(SYS_perf_event_open, &a, -1, cpus.front(), -1, PERF_FLAG_FD_CLOEXEC);
+    const long fd = ::syscall(SYS_perf_event_open, &a, -1, cpus.front(), -1, PERF_FLAG_FD_CLOEXEC);
     if (fd < 0)
         return errno;
     ::close(static_cast<int>(fd));
@@ -172,7 +181,7 @@ std::vector<CounterSpec> parse_counter_spec(const std::string& spec)
             throw std::invalid_argument("empty event name in '" + spec + "'");
         for (const auto& seen : out)
             if (seen.name == name)
-                throw std::invalid_argument("event '" + name + "' is twice in '" + spec + "'");
+                throw std::invalid_argument(twice(name, spec));
         out.push_back(parse_one(name));
         if (comma == std::string::npos)
             break;

@@ -212,10 +212,10 @@ int LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) con
     // before it (its own) and after it (the second copy's). An odd or moved
     // seq means BPF was mid-update: read again (it is a few stores).
     for (int tries = 0; tries < 1000; ++tries) {
-        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &first,
-                                 size, 0) != 0 ||
-            bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &again,
-                                 size, 0) != 0)
+        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &first, size,
+                                 0) != 0 ||
+            bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &again, size,
+                                 0) != 0)
             return errno;
         if ((first.seq & 1U) == 0 && first.seq == again.seq) {
             out = first;

@@ -53,14 +53,14 @@ public:
     void write(const Row& row) override
     {
         const std::string args = row.args ? join_args(*row.args) : std::string();
-        std::string line =
-            std::to_string(row.time_ns) + "," + field(row.event) + "," + std::to_string(row.pid) +
-            "," + std::to_string(row.tid) + "," + opt(row.child_pid) + "," + field(args) + "," +
-            (row.args ? (row.args_truncated ? "true" : "false") : "") + "," + opt(row.status) +
-            "," + opt(row.signal) + "," + opt(row.count) + "," + opt(row.set) + "," +
-            (row.uncounted ? "true" : "") + "," +
-            (row.event == "fork" ? (row.unfollowed ? "false" : "true") : "") + "," +
-            (row.reconciled ? "true" : "");
+        std::string line = std::to_string(row.time_ns) + "," + field(row.event) + "," +
+                           std::to_string(row.pid) + "," + std::to_string(row.tid) + "," +
+                           opt(row.child_pid) + "," + field(args) + "," +
+                           (row.args ? (row.args_truncated ? "true" : "false") : "") + "," +
+                           opt(row.status) + "," + opt(row.signal) + "," + opt(row.count) + "," +
+                           opt(row.set) + "," + (row.uncounted ? "true" : "") + "," +
+                           (row.event == "fork" ? (row.unfollowed ? "false" : "true") : "") + "," +
+                           (row.reconciled ? "true" : "");
         for (const auto& name : config_.counters)
             line += "," + value_of(row.counters, name);
         for (const auto& name : config_.counters)

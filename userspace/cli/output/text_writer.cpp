@@ -55,7 +55,8 @@ public:
         for (const auto& name : columns_) {
             const CounterValue* v = find(values, name);
             if (v)
-                append(line, " %*llu", counter_width(name), static_cast<unsigned long long>(v->value));
+                append(line, " %*llu", counter_width(name),
+                       static_cast<unsigned long long>(v->value));
             else
                 line.append(static_cast<std::size_t>(counter_width(name)) + 1, ' ');
         }

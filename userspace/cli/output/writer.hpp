@@ -28,10 +28,10 @@ struct Row {
     std::optional<int> signal;                    // exit: killing signal, 0 if none
     std::optional<std::uint64_t> count;           // lost
     std::optional<LostCounts> lost;               // lost: the same, by kind
-    bool uncounted = false;  // thread rows: counters are on but this thread has none
-    bool unfollowed = false; // fork: the child could not be traced (a loss)
-    bool reconciled = false; // exit: found gone after its record was lost; status unknown
-    std::optional<unsigned> set;                  // tick: the rotating -c set, from 1
+    bool uncounted = false;      // thread rows: counters are on but this thread has none
+    bool unfollowed = false;     // fork: the child could not be traced (a loss)
+    bool reconciled = false;     // exit: found gone after its record was lost; status unknown
+    std::optional<unsigned> set; // tick: the rotating -c set, from 1
     // Running totals: the thread's; the whole process's on exec rows (the old
     // image's) and exit rows (since its last exec). Empty when the row has none.
     std::vector<CounterValue> counters;
