@@ -312,3 +312,34 @@ TEST_CASE("CLI: a full disk for -o ends the run with a clear message, the tree k
     CHECK(r.seconds < 4.0); // well before the command's own 5 s
     CHECK(testsupport::children_of_self().empty());
 }
+
+TEST_CASE("a set-id exec is followed, with its counters", "[bpf][counters]")
+{
+    // A copy of a test program that runs as user nobody: the exec changes
+    // credentials (threads 0 makes no thread and exits 0).
+    clitest::TempDir dir;
+    const std::string prog = dir.file("setuid_threads");
+    REQUIRE(::system(("cp " + target("threads") + " " + prog + " && chown 65534 " + prog +
+                      " && chmod 4755 " + prog + " && chmod 755 " + dir.file(""))
+                         .c_str()) == 0);
+    const auto r = clitest::run({"run", "-f", "-T", "0", "-c", "task-clock", "--format", "json",
+                                 "--", "/bin/sh", "-c", prog + " 0; exit 0"});
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    bool exec_seen = false, exit_seen = false;
+    pid_t setuid_pid = 0;
+    for (const auto& j : clitest::json_lines(r.out)) {
+        if (j["event"] == "exec" && j["args"][0] == prog) {
+            exec_seen = true;
+            setuid_pid = j["pid"].get<pid_t>();
+        }
+        if (j["event"] == "exit" && setuid_pid != 0 && j["pid"] == setuid_pid) {
+            exit_seen = true;
+            CHECK(j["status"] == 0);
+            CHECK(j.contains("counters"));
+            CHECK_FALSE(j.contains("reconciled"));
+        }
+    }
+    CHECK(exec_seen);
+    CHECK(exit_seen);
+}

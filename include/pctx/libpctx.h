@@ -93,6 +93,14 @@ PCTX_API int pctx_run(pctx_t *pctx, unsigned int msec, unsigned int nsamples,
 PCTX_API int pctx_set_counters(pctx_t *pctx, const char *spec);
 
 /*
+ * Sizes (a pctx-bpf addition): the kernel's ring buffer in bytes (rounded up
+ * to a power of two, a page at least) and the processes tracked and threads
+ * counted at once; 0 keeps the default (4 MiB, 16384). Before pctx_run();
+ * it reloads the BPF program. 0, or -1 after errfn.
+ */
+PCTX_API int pctx_set_limits(pctx_t *pctx, size_t ringbuf_bytes, unsigned int max_tasks);
+
+/*
  * From a tick, init_lwp, fini_lwp, lwp_exit or exec handler: the totals of
  * (pid, tid) so far, in the order requested (exec: the old image's, whole
  * process); from an exit handler: the process's totals. Returns how many

@@ -236,6 +236,11 @@ public:
     // cannot be counted here, and listing what can. It reloads the BPF
     // program: Options::counters avoids that.
     void set_counters(const std::string& spec);
+    // The kernel's ring buffer (rounded up to a power of two, a page at
+    // least) and the tracked processes and counted threads at once; 0 keeps
+    // what Options gave. Before the first run() only: it reloads the BPF
+    // program, as set_counters() does (Options avoids that).
+    void set_limits(std::size_t ring_buffer_bytes, std::uint32_t max_tasks);
     const std::vector<std::string>& counter_names() const;
     // Totals since the thread started (or its process last exec'd, or the
     // capture), in the order requested. Valid in tick, init_lwp, fini_lwp and

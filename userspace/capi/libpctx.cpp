@@ -281,6 +281,23 @@ int pctx_set_counters(pctx_t* pctx, const char* spec)
     return -1;
 }
 
+int pctx_set_limits(pctx_t* pctx, size_t ringbuf_bytes, unsigned int max_tasks)
+{
+    if (!pctx) {
+        report(nullptr, "set_limits", "no pctx handle (NULL)\n");
+        return -1;
+    }
+    try {
+        pctx->session->set_limits(ringbuf_bytes, max_tasks);
+        return 0;
+    } catch (const pctx::Error& e) {
+        report_error(pctx->errfn, e);
+    } catch (const std::exception& e) {
+        report(pctx->errfn, "set_limits", "%s\n", e.what());
+    }
+    return -1;
+}
+
 int pctx_read_counters(pctx_t* pctx, pid_t pid, id_t tid, unsigned long long* values, int nvalues)
 {
     if (!pctx) {

@@ -89,6 +89,21 @@ void Session::set_counters(const std::string& spec)
     s.count_with(std::move(counting));
 }
 
+void Session::set_limits(std::size_t ring_buffer_bytes, std::uint32_t max_tasks)
+{
+    Impl& s = *impl_;
+    if (s.started)
+        throw Error("set_limits", "limits must be set before the first run");
+    Options next = s.options;
+    if (ring_buffer_bytes != 0)
+        next.ring_buffer_bytes = ring_buffer_bytes;
+    if (max_tasks != 0)
+        next.max_processes = next.max_threads = max_tasks;
+    // Nothing is tracked before the first run, so the program can be replaced.
+    s.loader = load_bpf("set_limits", next, s.perf.get());
+    s.options = next;
+}
+
 const std::vector<std::string>& Session::counter_names() const
 {
     return impl_->counter_names;
