@@ -156,7 +156,8 @@ TEST_CASE("CLI: a 1 MiB argument list is truncated and flagged, later events int
     CHECK(execs[0].at("args").at(0) == "/bin/sh");
     CHECK(execs[1].at("args") == nlohmann::json({"/bin/echo", "next"}));
     CHECK_FALSE(execs[1].value("args_truncated", false));
-    REQUIRE(exits.size() == 2);
+    // dash forks for echo, busybox's sh execs it in place: one exit or two.
+    REQUIRE_FALSE(exits.empty());
     for (const auto& e : exits)
         CHECK(e.at("status") == 0);
 }
@@ -203,9 +204,11 @@ TEST_CASE("CLI: the command inherits no descriptor of the tracer's", "[bpf][cli]
 {
     TempDir dir;
     // With counters and -o, the tracer holds BPF, perf and file descriptors;
-    // the shell lists its own (ls prints the names of /proc/<sh>/fd).
+    // the shell lists its own (ls prints the names of /proc/<sh>/fd; the
+    // exit after it keeps a shell that would exec its last command, as
+    // busybox's does, from listing ls's own directory fd instead).
     const auto r = clitest::run({"run", "-q", "-f", "-c", "task-clock", "-o", dir.file("out"), "--",
-                                 "/bin/sh", "-c", "ls /proc/$$/fd"});
+                                 "/bin/sh", "-c", "ls /proc/$$/fd; exit 0"});
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(r.out == "0\n1\n2\n");
