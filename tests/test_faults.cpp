@@ -246,7 +246,7 @@ TEST_CASE("ticks under constant switching: whole readings that never go back, ne
     CHECK(cpu.size() == 4);
     for (const auto& [tid, values] : cpu) {
         INFO("tid " << tid << ", " << values.size() << " ticks");
-        CHECK(values.size() >= 10);
+        CHECK(values.size() >= 3); // dozens on the host, fewer under TCG
         CHECK(std::is_sorted(values.begin(), values.end()));
         CHECK(std::is_sorted(switches[tid].begin(), switches[tid].end()));
         REQUIRE(finals.count(tid) == 1);
