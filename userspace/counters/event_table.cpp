@@ -193,12 +193,16 @@ std::vector<CounterSpec> parse_counter_spec(const std::string& spec)
     return out;
 }
 
-bool same_event(const std::string& name, const std::string& alias)
+std::string unavailable_reason(const std::string& base)
 {
-    for (const auto& k : kEvents)
-        if (name == k.name && k.alias && alias == k.alias)
-            return true;
-    return false;
+    for (const auto& k : kEvents) {
+        if (base != k.name && !(k.alias && base == k.alias))
+            continue;
+        const CounterSpec spec = parse_one(k.name);
+        const int err = try_open(spec.attr);
+        return err == 0 ? std::string() : open_failure_reason(spec, err);
+    }
+    return {};
 }
 
 std::vector<EventInfo> known_events()

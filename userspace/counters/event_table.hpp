@@ -25,8 +25,10 @@ struct CounterSpec {
 // message naming the bad event. The one parser: the CLI checks -c with it.
 std::vector<CounterSpec> parse_counter_spec(const std::string& spec);
 
-// True when alias is another of perf's names for the event named name.
-bool same_event(const std::string& name, const std::string& alias);
+// Why the known event named base (a name or alias, no modifier) cannot be
+// counted here, tried as known_events() tries it; empty when it can, or when
+// base is not a known event (a raw one).
+std::string unavailable_reason(const std::string& base);
 
 // The events this table knows, each tried on this machine.
 std::vector<EventInfo> known_events();
