@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -245,7 +246,10 @@ TEST_CASE("ticks under constant switching: whole readings that never go back, ne
     REQUIRE(session.run(std::chrono::milliseconds(3)) == pctx::RunResult::Finished);
     CHECK(cpu.size() == 4);
     for (const auto& [tid, values] : cpu) {
-        INFO("tid " << tid << ", " << values.size() << " ticks");
+        std::ostringstream seen;
+        for (std::size_t i = 0; i < values.size(); ++i)
+            seen << ' ' << values[i] << '/' << switches[tid][i];
+        INFO("tid " << tid << ", " << values.size() << " ticks (cpu-clock/switches):" << seen.str());
         CHECK(values.size() >= 3); // dozens on the host, fewer under TCG
         CHECK(std::is_sorted(values.begin(), values.end()));
         CHECK(std::is_sorted(switches[tid].begin(), switches[tid].end()));

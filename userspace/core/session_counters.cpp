@@ -16,6 +16,13 @@ namespace {
 std::uint64_t live_delta(const detail::PerfReading& now, const pctx_thread& t, std::size_t k)
 {
     const pctx_counter_state& c = t.c[k];
+    // Times read by BPF and by read() ahead of them (another clock's view)
+    // would wrap: count the slice unscaled then, as an event never
+    // multiplexed is.
+    if (now.counter < c.start)
+        return 0;
+    if (now.enabled < c.start_enabled || now.running < c.start_running)
+        return now.counter - c.start;
     return pctx_scale(now.counter - c.start, now.enabled - c.start_enabled,
                       now.running - c.start_running);
 }
@@ -133,7 +140,10 @@ pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) 
         detail::CounterValues live{};
         for (std::size_t k = 0; k < perf->size(); ++k) {
             detail::PerfReading now;
-            if (!perf->specs()[k].cpu_time && perf->read(k, static_cast<int>(t.cpu), now))
+            // A start BPF could not read is no base: BPF estimates that
+            // slice at switch-out instead, so the sample leaves it out.
+            if (!perf->specs()[k].cpu_time && (t.start_valid & (1U << k)) != 0 &&
+                perf->read(k, static_cast<int>(t.cpu), now))
                 live[k] = live_delta(now, t, k);
         }
         pctx_thread again{};
