@@ -34,6 +34,9 @@
  * a group exit or another thread's exec kills. Unchanged since 2.6. */
 #define PCTX_PF_SIGNALED 0x00000400
 
+/* include/linux/sched.h: a kernel thread. Unchanged since 2.6. */
+#define PCTX_PF_KTHREAD 0x00200000
+
 /* include/linux/sched/signal.h: unchanged since 2.6. */
 #define PCTX_SIGNAL_GROUP_EXIT 0x00000004
 

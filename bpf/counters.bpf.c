@@ -13,6 +13,7 @@
 #include "lifecycle.h"
 #include "pid_ns.bpf.h"
 #include "counters.bpf.h"
+#include "session_maps.bpf.h"
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
@@ -46,19 +47,22 @@ int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_st
 }
 
 /* Userspace walks all tasks with this once per captured (or spawned)
- * process, so the threads it already has are counted from now on. */
+ * process, so the threads it already has are counted from now on; with
+ * seed_tgid 0, once for every tracked process (a scope's, at its start). */
 __s32 seed_tgid = 0;
 
 SEC("iter/task")
 int pctx_seed(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
+	__s32 tgid;
 
 	if (!task || ncounters == 0)
 		return 0;
-	if (task_tgid(task) != seed_tgid)
+	tgid = task_tgid(task);
+	if (seed_tgid != 0 ? tgid != seed_tgid : tgid <= 0 || !bpf_map_lookup_elem(&tracked, &tgid))
 		return 0;
-	thread_begin(BPF_CORE_READ(task, pid), seed_tgid, task_tid(task),
+	thread_begin(BPF_CORE_READ(task, pid), tgid, task_tid(task),
 		     BPF_CORE_READ(task, se.sum_exec_runtime), false);
 	return 0;
 }

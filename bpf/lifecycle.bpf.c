@@ -17,6 +17,7 @@
 #include "losses.bpf.h"
 #include "counters.bpf.h"
 #include "session_maps.bpf.h"
+#include "scope.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -101,22 +102,38 @@ static __always_inline int emit(__u32 type, __u32 loss_kind, __u32 flags, __s32 
 	return 0;
 }
 
-/* Processes: the child is followed before it can run, in its parent's context. */
+/*
+ * Processes: the child is followed before it can run, in its parent's
+ * context. A followed tree's child always is; in a scope (a cgroup, the
+ * machine), a child is when it is born inside it, whoever its parent.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct pctx_tracked *t, ct = {};
-	__u32 tgid, tid, flags = 0;
+	__u32 tgid = 0, tid = 0, flags = 0;
 	__s32 cpid;
+	bool tree;
 
 	t = lookup_current(&tgid, &tid);
-	if (!t || !(t->flags & PCTX_TRACK_FOLLOW_FORK))
+	tree = t && (t->flags & PCTX_TRACK_FOLLOW_FORK) && !(t->flags & PCTX_TRACK_SCOPED);
+	if (!tree && (scope_kind == PCTX_SCOPE_NONE || (!t && parent->tgid == tracer_tgid)))
 		return 0;
 	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
 		return 0; /* a thread: task_newtask reports it */
 
 	cpid = task_tid(child);
-	ct.flags = t->flags & ~PCTX_TRACK_FIRST_EXEC;
+	if (tree) {
+		ct.flags = t->flags & ~PCTX_TRACK_FIRST_EXEC;
+	} else if (task_in_scope(child) && cpid > 0) {
+		ct.flags = PCTX_TRACK_SCOPED | PCTX_TRACK_FOLLOW_FORK;
+	} else {
+		/* A scoped process's child born outside the scope. */
+		if (t && (t->flags & PCTX_TRACK_SCOPED))
+			emit(PCTX_REC_FORK, PCTX_LOSS_FORK, PCTX_FORK_UNTRACKED | PCTX_FORK_OUTSIDE,
+			     tgid, tid, cpid, 0, NULL);
+		return 0;
+	}
 	ct.start_time = BPF_CORE_READ(child, start_time);
 	/* Whatever entry the child's pid has is a dead process's leftover (a
 	 * live process cannot share the pid): replaced, never refused. */
@@ -126,7 +143,56 @@ int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 	} else if (!thread_begin(BPF_CORE_READ(child, pid), cpid, cpid, 0, true)) {
 		flags |= PCTX_REC_UNCOUNTED;
 	}
-	emit(PCTX_REC_FORK, PCTX_LOSS_FORK, flags, tgid, tid, cpid, 0, NULL);
+	if (t)
+		emit(PCTX_REC_FORK, PCTX_LOSS_FORK, flags, tgid, tid, cpid, 0, NULL);
+	else if (!(flags & PCTX_FORK_UNTRACKED))
+		emit(PCTX_REC_ENTER, PCTX_LOSS_FORK, flags, cpid, cpid, 0, 0, NULL);
+	return 0;
+}
+
+/*
+ * A process moved between cgroups (by cgroup.procs, or clone3's
+ * CLONE_INTO_CGROUP is seen at fork instead): it joins the scope when its
+ * new cgroup is inside and it leaves when it is not. Threads of a threaded
+ * cgroup move one by one; the process follows its leader. Loaded only for
+ * a cgroup scope.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(pctx_cgroup_attach, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	struct pctx_tracked *t, ct = {};
+	__s32 pid = task_tgid(task);
+	bool inside;
+
+	if (pid <= 0 || BPF_CORE_READ(task, tgid) == tracer_tgid)
+		return 0;
+	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
+		return 0; /* a thread of a threaded cgroup: the leader decides */
+	inside = cgroup_in_scope(dst);
+	t = bpf_map_lookup_elem(&tracked, &pid);
+	if (t) {
+		/* Each case tested on its own: clang would fold them into bit
+		 * operations the verifier cannot follow. */
+		if (t->start_time != 0 && t->start_time != leader_start_time(task))
+			t = NULL; /* a dead process's leftover */
+	}
+	if (t) {
+		if (inside || !(t->flags & PCTX_TRACK_SCOPED))
+			return 0;
+		bpf_map_delete_elem(&tracked, &pid);
+		emit(PCTX_REC_LEAVE, PCTX_LOSS_EXIT, 0, pid, pid, 0, 0, NULL);
+		return 0;
+	}
+	if (!inside)
+		return 0;
+	ct.flags = PCTX_TRACK_SCOPED | PCTX_TRACK_FOLLOW_FORK;
+	ct.start_time = leader_start_time(task);
+	if (bpf_map_update_elem(&tracked, &pid, &ct, BPF_ANY)) {
+		count_loss(PCTX_LOSS_TRACKED_FULL);
+		return 0;
+	}
+	emit(PCTX_REC_ENTER, PCTX_LOSS_FORK, PCTX_ENTER_MOVED, pid, pid, 0, 0, NULL);
 	return 0;
 }
 

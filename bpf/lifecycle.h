@@ -21,6 +21,19 @@ enum pctx_record_type {
 	PCTX_REC_THREAD = 2, /* a tracked process created a thread: child is the tid */
 	PCTX_REC_EXEC = 3,   /* child is the exec'ing thread's tid before exec (0: unknown) */
 	PCTX_REC_EXIT = 4,   /* one thread ended; flags say whether the process did */
+	/* A process joined the session's scope (see pctx_scope_kind): born there
+	 * to a parent outside it, or moved into its cgroup (PCTX_ENTER_MOVED:
+	 * its threads are not counted yet). pid is the process. */
+	PCTX_REC_ENTER = 5,
+	/* A process moved out of the scope's cgroup: no longer tracked. */
+	PCTX_REC_LEAVE = 6,
+};
+
+/* What a session follows besides the processes it starts or captures. */
+enum pctx_scope_kind {
+	PCTX_SCOPE_NONE = 0,
+	PCTX_SCOPE_CGROUP = 1, /* every process of a cgroup v2 subtree */
+	PCTX_SCOPE_ALL = 2,    /* every process the tracer's pid namespace sees */
 };
 
 /* Values of the tracked map: how each process is followed. */
@@ -30,6 +43,8 @@ enum pctx_record_type {
 #define PCTX_TRACK_FIRST_EXEC (1U << 2)
 /* Its last thread has exited; threads still inside exit() may follow. */
 #define PCTX_TRACK_DEAD (1U << 3)
+/* Tracked for being in the scope: its children are tracked while in it. */
+#define PCTX_TRACK_SCOPED (1U << 4)
 
 /* Record flags. */
 #define PCTX_EXIT_GROUP_DEAD (1U << 0) /* last thread: the process is gone */
@@ -44,6 +59,8 @@ enum pctx_record_type {
  * map was full): fork and thread records say it of the new thread, exec and
  * exit records of the thread they end, whose values are then not counts. */
 #define PCTX_REC_UNCOUNTED (1U << 8)
+#define PCTX_ENTER_MOVED (1U << 9)   /* moved into the cgroup, not born there */
+#define PCTX_FORK_OUTSIDE (1U << 10) /* born outside the scope: not followed, not a loss */
 
 /*
  * Wakeup batching. A record wakes the consumer only if none did in the last

@@ -14,12 +14,18 @@
 #include "losses.bpf.h"
 #include "counters.bpf.h"
 #include "session_maps.bpf.h"
+#include "scope.bpf.h"
 
 /* pid_ns.bpf.h */
 const volatile bool ns_init = true;
 const volatile __u64 ns_dev = 0;
 const volatile __u64 ns_ino = 0;
 int ns_level = -1;
+
+/* scope.bpf.h */
+const volatile __u32 scope_kind = PCTX_SCOPE_NONE;
+const volatile __u64 scope_cgroup_id = 0;
+const volatile __u32 tracer_tgid = 0;
 
 /* counters.bpf.h */
 const volatile __u32 ncounters = 0;

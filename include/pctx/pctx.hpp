@@ -1,7 +1,7 @@
 // pctx-bpf C++ API: an RAII session over a traced process tree.
 //
-// A Session is created by spawn() (start a command) or attach() (capture a
-// running process); run() delivers lifecycle events and timed ticks to the
+// A Session is created by spawn() (start a command), attach() (capture a
+// running process) or watch() (a cgroup, or the machine); run() delivers lifecycle events and timed ticks to the
 // handlers in order; destruction releases the target (killing a spawned tree,
 // leaving a captured process running). Errors are pctx::Error exceptions with
 // the same messages the C API passes to its errfn.
@@ -157,6 +157,14 @@ struct Options {
     // own), e.g. a container's init seen from the host: events then carry the
     // container's ids. Captures only; the pids given to attach() stay ours.
     pid_t pidns = 0;
+    // A scope, besides any process started or captured: every process of
+    // this cgroup v2 subtree (its directory, e.g. under /sys/fs/cgroup),
+    // those in it at the start and every one born or moved into it later.
+    // A process moved out of it is let go: fini_lwp for each of its
+    // threads, then nothing more of it. Kernel threads are never traced.
+    std::string cgroup;
+    // The same scope for every process this pid namespace sees (perf's -a).
+    bool system_wide = false;
 };
 
 enum class RunResult {
@@ -253,6 +261,11 @@ public:
 
     // Captures several running processes in one session.
     static Session attach(const std::vector<pid_t>& pids, const Options& options = {});
+    // Traces a scope alone (Options::cgroup or Options::system_wide), with
+    // no command or pid of its own: run() goes on until stop(), terminate()
+    // or its sample count, however many processes come and go. With spawn()
+    // the scope lasts as long as the command.
+    static Session watch(const Options& options);
 
     class Impl;
 

@@ -11,7 +11,8 @@ public:
     std::string make_usage(const CLI::App*, std::string) const override
     {
         return "Usage: pctx-bpf run [OPTIONS] [--] COMMAND [ARGS...]\n"
-               "       pctx-bpf run [OPTIONS] -p PID [-p PID...]\n";
+               "       pctx-bpf run [OPTIONS] -p PID [-p PID...]\n"
+               "       pctx-bpf run [OPTIONS] -a | --cgroup PATH [-- COMMAND [ARGS...]]\n";
     }
 };
 

@@ -29,6 +29,12 @@ inline constexpr const char* kExec = "Follow across exec (cputrack's -e; always 
 inline constexpr const char* kStopAtExec =
     "Release a process at its exec (never at the command's first)";
 inline constexpr const char* kPid = "Capture the running process PID (repeat for several)";
+inline constexpr const char* kAll =
+    "Trace every process this pid namespace sees (kernel threads aside): until Ctrl-C, -N, or "
+    "the COMMAND given ends";
+inline constexpr const char* kCgroup =
+    "Trace every process of the cgroup v2 subtree PATH, those that join it later included; one "
+    "moved out is let go";
 inline constexpr const char* kPidns =
     "Report pids as the pid namespace of process PID sees them (a container's view; -p stays ours)";
 inline constexpr const char* kOutput = "Write events to FILE instead of standard output";

@@ -48,6 +48,8 @@ Session start(const RunConfig& config)
     if (config.max_tasks)
         options.max_processes = options.max_threads = *config.max_tasks;
     options.pidns = config.pidns;
+    options.cgroup = config.cgroup;
+    options.system_wide = config.system_wide;
     for (pid_t pid : config.pids)
         if (config.pidns != 0)
             ProcessNames::proc_entry(pid_seen_from(pid, config.pidns), pid);
@@ -55,6 +57,8 @@ Session start(const RunConfig& config)
         options.counters += (options.counters.empty() ? "" : ",") + name;
     if (!config.command.empty())
         return Session::spawn(config.command, options);
+    if (config.pids.empty())
+        return Session::watch(options);
     if (config.pids.size() == 1)
         return Session::attach(config.pids.front(), options);
     return Session::attach(config.pids, options);
@@ -64,7 +68,8 @@ WriterConfig writer_config(const RunConfig& config)
 {
     WriterConfig wc;
     wc.format = config.format;
-    wc.show_pid = config.follow_forks || config.pids.size() > 1;
+    wc.show_pid = config.follow_forks || config.pids.size() > 1 || config.system_wide ||
+                  !config.cgroup.empty();
     wc.show_lwp_rows = config.show_lwp_rows;
     wc.header = config.header;
     wc.start_ns = now_ns();
@@ -155,7 +160,9 @@ int run_command(const RunConfig& config)
     ending.lost = session->lost();
     const bool spawned = session->spawned();
     const std::optional<ExitEvent> target_exit = session->target_exit();
-    ending.unfinished = spawned ? "killed" : "left running";
+    // With a scope, what runs on at the end is mostly not the command's.
+    const bool scoped = config.system_wide || !config.cgroup.empty();
+    ending.unfinished = spawned && !scoped ? "killed" : "left running";
     ending.live_totals = [&counters](pid_t pid) {
         return counters.process_totals(pid);
     };

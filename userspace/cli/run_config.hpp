@@ -31,6 +31,8 @@ struct RunConfig {
     std::vector<std::string> command;         // spawn this, or
     std::vector<pid_t> pids;                  // capture these
     pid_t pidns = 0;                          // --pidns: report ids as this pid's namespace does
+    std::string cgroup;                       // --cgroup: every process of this subtree, and
+    bool system_wide = false;                 // -a: every process of the machine
     bool follow_forks = false;                // -f
     bool stop_at_exec = false;                // --stop-at-exec
     bool show_lwp_rows = false;               // -v

@@ -141,6 +141,8 @@ RunOptions::RunOptions(CLI::App& app)
         ->check(positive_integer("PID", INT_MAX))
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    run_->add_flag("-a,--all", config_.system_wide, help::kAll);
+    run_->add_option("--cgroup", config_.cgroup, help::kCgroup)->type_name("PATH");
     run_->add_option("--pidns", pidns_, help::kPidns)->type_name("PID");
     run_->add_option("-o,--output", config_.output_path, help::kOutput)->type_name("FILE");
     run_->add_option("--plot", config_.plot_path, help::kPlot)->type_name("FILE");
@@ -183,8 +185,13 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
             return usage("-p: pid " + std::to_string(pid) + " is given twice");
         config_.pids.push_back(pid);
     }
-    if (config_.command.empty() && config_.pids.empty())
-        return usage("give a command to run (after --), or -p PID to capture");
+    const bool scoped = config_.system_wide || !config_.cgroup.empty();
+    if (config_.system_wide && !config_.cgroup.empty())
+        return usage("-a traces every process, --cgroup the processes of one cgroup: give one");
+    if (!config_.cgroup.empty() && config_.cgroup.find_first_not_of(' ') == std::string::npos)
+        return usage("--cgroup: give a cgroup v2 directory, such as one under /sys/fs/cgroup");
+    if (config_.command.empty() && config_.pids.empty() && !scoped)
+        return usage("give a command to run (after --), -p PID to capture, -a or --cgroup PATH");
     if (!config_.command.empty() && !config_.pids.empty())
         return usage("give a command to run or -p PID, not both");
     if (!pidns_.empty()) {
@@ -193,6 +200,9 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
             return usage("--pidns: PID must be a positive integer, not '" + pidns_ + "'");
         if (config_.pids.empty())
             return usage("--pidns goes with -p: a command run here lives in this pid namespace");
+        if (scoped)
+            return usage("--pidns goes with -p alone: -a and --cgroup report this pid namespace's "
+                         "ids");
         config_.pidns = static_cast<pid_t>(*pid);
     }
 

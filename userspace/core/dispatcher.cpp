@@ -95,7 +95,7 @@ void Dispatcher::add_spawned(pid_t pid, std::uint64_t now_ns)
 }
 
 void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids,
-                              const std::set<pid_t>& uncounted, std::uint64_t now_ns)
+                              const std::set<pid_t>& uncounted, std::uint64_t now_ns, bool at_start)
 {
     Process& proc = procs_[pid];
     if (proc.first_seen_ns == 0)
@@ -106,8 +106,29 @@ void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids,
         proc.threads.push_back(tid);
         if (uncounted.count(tid) != 0)
             proc.uncounted.insert(tid);
-        deliver_lwp(handlers_.init_lwp, proc, pid, tid, advance(now_ns), kZero, true);
+        deliver_lwp(handlers_.init_lwp, proc, pid, tid, advance(now_ns), kZero, at_start);
     }
+}
+
+void Dispatcher::leave(pid_t pid, const std::map<pid_t, CounterValues>& totals,
+                       std::uint64_t now_ns)
+{
+    const auto it = procs_.find(pid);
+    if (it == procs_.end())
+        return;
+    Process& proc = it->second;
+    const std::uint64_t now = advance(now_ns);
+    std::vector<pid_t> tids;
+    tids.swap(proc.threads);
+    for (pid_t tid : tids) {
+        const auto found = totals.find(tid);
+        if (found == totals.end())
+            proc.uncounted.insert(tid);
+        deliver_lwp(handlers_.fini_lwp, proc, pid, tid, now,
+                    found == totals.end() ? kZero : found->second);
+    }
+    procs_.erase(it);
+    reconciled_.insert(pid);
 }
 
 void Dispatcher::dispatch(const pctx_record& rec, std::size_t size)

@@ -52,8 +52,17 @@ public:
     void add_spawned(pid_t pid, std::uint64_t now_ns);
     // A captured process: init_lwp for each thread it has now; those in
     // uncounted have no counter entry.
+    // at_start: found at the start (a capture), not joining later (a scope's
+    // newcomer).
     void add_captured(pid_t pid, const std::vector<pid_t>& tids, const std::set<pid_t>& uncounted,
-                      std::uint64_t now_ns);
+                      std::uint64_t now_ns, bool at_start = true);
+    bool knows(pid_t pid) const { return procs_.count(pid) != 0; }
+    // A process that left the scope: fini_lwp for each thread, with the
+    // totals found for it (none: uncounted), then it is forgotten; a late
+    // record of it is dropped.
+    void leave(pid_t pid, const std::map<pid_t, CounterValues>& totals, std::uint64_t now_ns);
+    // A process (re)joining: records of it count again.
+    void rejoin(pid_t pid) { reconciled_.erase(pid); }
 
     void dispatch(const pctx_record& rec, std::size_t size);
     // tick for every live thread of every tracked process. With counters, a

@@ -5,6 +5,7 @@
 
 #include "procfs/pid_namespace.hpp"
 #include "procfs/procfs.hpp"
+#include "scope/cgroup_scope.hpp"
 
 #include <poll.h>
 #include <sys/epoll.h>
@@ -12,9 +13,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <map>
 
 namespace pctx {
 namespace {
@@ -60,6 +63,8 @@ void Session::Impl::start_target()
         flags |= PCTX_TRACK_STOP_AT_EXEC;
     const std::string p = std::to_string(target);
 
+    if (scoped())
+        capture_scope();
     if (spawned) {
         if (int err = loader->track(target, flags | PCTX_TRACK_FIRST_EXEC); err != 0)
             throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
@@ -77,7 +82,8 @@ void Session::Impl::start_target()
         return;
     }
 
-    track_captured(target, flags);
+    if (target != 0)
+        track_captured(target, flags);
     for (pid_t pid : extra_targets)
         track_captured(pid, flags);
 }
@@ -119,24 +125,136 @@ void Session::Impl::track_captured(pid_t host_pid, std::uint32_t flags)
     for (pid_t tid : detail::list_threads(host_pid))
         if (const pid_t id = options.pidns ? detail::pid_seen_from(tid, options.pidns) : tid)
             tids.push_back(id); // 0: gone since it was listed
-    dispatcher.add_captured(pid, tids, uncounted_threads(pid, tids), monotonic_ns());
+    std::set<pid_t> uncounted;
+    if (perf) {
+        const std::set<pid_t> counted = counted_threads()[pid];
+        for (pid_t tid : tids)
+            if (counted.count(tid) == 0)
+                uncounted.insert(tid);
+    }
+    dispatcher.add_captured(pid, tids, uncounted, monotonic_ns());
 }
 
-std::set<pid_t> Session::Impl::uncounted_threads(pid_t pid, const std::vector<pid_t>& tids)
+void Session::Impl::capture_scope()
 {
-    std::set<pid_t> out;
+    std::vector<pid_t> pids;
+    try {
+        pids = options.system_wide ? detail::all_processes()
+                                   : detail::cgroup_processes(detail::open_cgroup(options.cgroup));
+    } catch (const std::exception& e) {
+        throw Error("run", e.what());
+    }
+    const pid_t self = ::getpid();
+    const pid_t supervisor = spawner ? spawner->supervisor() : 0;
+    // Each tracked first, then all seeded in one pass and checked in one
+    // more: a machine's hundreds of processes cost two walks, not hundreds.
+    std::vector<std::pair<pid_t, detail::UniqueFd>> tracked;
+    for (pid_t pid : pids) {
+        // The tracer and its own helper are not traced; the targets are
+        // tracked as such.
+        if (pid == self || pid == supervisor || pid == target || dispatcher.knows(pid) ||
+            std::find(extra_targets.begin(), extra_targets.end(), pid) != extra_targets.end())
+            continue;
+        detail::UniqueFd pidfd = open_pidfd(pid);
+        if (!pidfd)
+            continue; // gone since it was listed
+        if (const int err = loader->track(pid, PCTX_TRACK_SCOPED | PCTX_TRACK_FOLLOW_FORK);
+            err != 0) {
+            diagnose("cannot track pid " + std::to_string(pid) + ": " + std::strerror(err) +
+                     (err == E2BIG ? " (raise --max-tasks, Options::max_processes)" : ""));
+            continue;
+        }
+        tracked.emplace_back(pid, std::move(pidfd));
+    }
+    if (const int err = loader->seed_threads(0); err != 0)
+        throw Error("run", std::string("cannot count the threads of the scope's processes: ") +
+                               std::strerror(err));
+    // Listed after seeding, checked after listing: a thread born between
+    // has the entry BPF gave it at birth.
+    std::vector<std::pair<pid_t, std::vector<pid_t>>> listed;
+    for (const auto& [pid, pidfd] : tracked) {
+        if (has_exited(pidfd))
+            loader->untrack(pid);
+        else
+            listed.emplace_back(pid, detail::list_threads(pid));
+    }
+    const auto counted = counted_threads();
+    for (const auto& [pid, tids] : listed)
+        add_listed(pid, tids, counted, true);
+}
+
+void Session::Impl::add_listed(pid_t pid, const std::vector<pid_t>& tids,
+                               const std::map<pid_t, std::set<pid_t>>& counted, bool at_start)
+{
+    std::set<pid_t> uncounted;
+    if (perf) {
+        const auto found = counted.find(pid);
+        for (pid_t tid : tids)
+            if (found == counted.end() || found->second.count(tid) == 0)
+                uncounted.insert(tid);
+    }
+    dispatcher.add_captured(pid, tids, uncounted, monotonic_ns(), at_start);
+}
+
+void Session::Impl::on_enter(const pctx_record& rec)
+{
+    dispatcher.advance(rec.time_ns);
+    if (dispatcher.knows(rec.pid))
+        return; // captured at the start meanwhile
+    dispatcher.rejoin(rec.pid);
+    if (rec.flags & PCTX_ENTER_MOVED) {
+        // BPF tracks it already; its threads are counted from here on.
+        if (const int err = loader->seed_threads(rec.pid); err != 0)
+            throw Error("run", "cannot count the threads of pid " + std::to_string(rec.pid) +
+                                   ": " + std::strerror(err));
+        const std::vector<pid_t> tids = detail::list_threads(rec.pid);
+        add_listed(rec.pid, tids, counted_threads(), false);
+        return;
+    }
+    // Born inside: BPF counts it from its first instruction.
+    std::set<pid_t> uncounted;
+    if (rec.flags & PCTX_REC_UNCOUNTED)
+        uncounted.insert(rec.pid);
+    dispatcher.add_captured(rec.pid, {rec.pid}, uncounted, rec.time_ns, false);
+}
+
+void Session::Impl::on_leave(const pctx_record& rec)
+{
+    dispatcher.advance(rec.time_ns);
+    if (!dispatcher.knows(rec.pid))
+        return;
+    std::map<pid_t, detail::CounterValues> totals;
+    if (perf) {
+        std::vector<detail::ThreadEntry> entries;
+        if (const int err = loader->take_threads(rec.pid, entries); err != 0)
+            throw Error("run", "cannot read the counted threads of pid " +
+                                   std::to_string(rec.pid) + ": " + std::strerror(err));
+        for (const auto& e : entries) {
+            detail::CounterValues& v = totals[e.state.tid];
+            for (std::size_t k = 0; k < perf->size(); ++k)
+                v[k] = e.state.c[k].total;
+        }
+    }
+    dispatcher.leave(rec.pid, totals, rec.time_ns);
+}
+
+bool Session::Impl::finished() const
+{
+    if (!scoped())
+        return dispatcher.empty();
+    return spawned && dispatcher.root_exit().has_value();
+}
+
+std::map<pid_t, std::set<pid_t>> Session::Impl::counted_threads()
+{
+    std::map<pid_t, std::set<pid_t>> out;
     if (!perf)
         return out;
     if (const int err = loader->read_threads(sampled); err != 0)
-        throw Error("run", "cannot read the counted threads of pid " + std::to_string(pid) + ": " +
-                               std::strerror(err));
-    std::set<pid_t> counted;
+        throw Error("run",
+                    std::string("cannot read the counted threads: ") + std::strerror(err));
     for (const auto& e : sampled)
-        if (e.state.pid == pid)
-            counted.insert(e.state.tid);
-    for (pid_t tid : tids)
-        if (counted.count(tid) == 0)
-            out.insert(tid);
+        out[e.state.pid].insert(e.state.tid);
     return out;
 }
 
@@ -205,7 +323,12 @@ static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
     std::exception_ptr thrown;
     const detail::LifecycleLoader::RecordFn fn = [&](const pctx_record& rec, std::size_t size) {
         try {
-            s.dispatcher.dispatch(rec, size);
+            if (rec.type == PCTX_REC_ENTER)
+                s.on_enter(rec);
+            else if (rec.type == PCTX_REC_LEAVE)
+                s.on_leave(rec);
+            else
+                s.dispatcher.dispatch(rec, size);
         } catch (...) {
             thrown = std::current_exception();
             return kStopped;
@@ -297,7 +420,7 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         }
         if (d == Drain::Stop)
             return RunResult::Stopped;
-        if (dispatcher.empty())
+        if (finished())
             return RunResult::Finished;
 
         epoll_event evs[3];
@@ -340,7 +463,7 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         const Drain before = drain_ring(*this);
         if (before == Drain::Stop)
             return RunResult::Stopped;
-        if (dispatcher.empty())
+        if (finished())
             return RunResult::Finished;
         if (perf) {
             dispatcher.tick_all(sample_ns, &counter_snapshot());

@@ -5,6 +5,7 @@
 #include "checks/preflight.hpp"
 #include "procfs/pid_namespace.hpp"
 #include "procfs/procfs.hpp"
+#include "scope/cgroup_scope.hpp"
 
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -79,6 +80,21 @@ std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options&
     config.verbose = options.verbose;
     config.counters = perf;
     config.pidns = options.pidns;
+    if (options.system_wide && !options.cgroup.empty())
+        throw Error(fn, "a cgroup scope and the whole machine exclude each other: give one");
+    if (options.pidns != 0 && (options.system_wide || !options.cgroup.empty()))
+        throw Error(fn, "a scope (a cgroup, the whole machine) reports this pid namespace's ids: "
+                        "--pidns goes with -p only");
+    if (options.system_wide)
+        config.scope_kind = PCTX_SCOPE_ALL;
+    if (!options.cgroup.empty()) {
+        try {
+            config.scope_cgroup_id = detail::open_cgroup(options.cgroup).id;
+        } catch (const std::invalid_argument& e) {
+            throw Error(fn, e.what());
+        }
+        config.scope_kind = PCTX_SCOPE_CGROUP;
+    }
     try {
         return std::make_unique<detail::LifecycleLoader>(config);
     } catch (const std::runtime_error& e) {
@@ -205,6 +221,20 @@ Session Session::attach(pid_t pid, const Options& options)
     impl->loader = load_bpf("capture", options, counting.perf.get());
     impl->count_with(std::move(counting));
     impl->dispatcher.set_root(root);
+    return Session(std::move(impl));
+}
+
+Session Session::watch(const Options& options)
+{
+    if (!options.system_wide && options.cgroup.empty())
+        throw Error("capture", "nothing to watch: give a cgroup (Options::cgroup) or the whole "
+                               "machine (Options::system_wide)");
+    Counting counting;
+    if (!options.counters.empty())
+        counting = open_counters("capture", options.counters);
+    auto impl = std::make_unique<Impl>(options, 0, false);
+    impl->loader = load_bpf("capture", options, counting.perf.get());
+    impl->count_with(std::move(counting));
     return Session(std::move(impl));
 }
 

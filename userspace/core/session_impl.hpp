@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -69,12 +70,28 @@ public:
     // pid (ours) as Options::pidns sees it; throws Error when it cannot.
     pid_t seen(pid_t pid) const;
 
+    // A cgroup or the machine is traced (Options::cgroup, system_wide).
+    bool scoped() const { return options.system_wide || !options.cgroup.empty(); }
+    // A process joined the scope / left it (PCTX_REC_ENTER, PCTX_REC_LEAVE).
+    void on_enter(const pctx_record& rec);
+    void on_leave(const pctx_record& rec);
+    // run() has nothing left to follow: the tree is gone, or the command a
+    // scope lasts for has exited.
+    bool finished() const;
+
 private:
     RunResult run_loop(std::chrono::milliseconds interval, unsigned nsamples);
     void start_target();
     void track_captured(pid_t pid, std::uint32_t flags);
-    // The threads of pid that seeding could not count (the map was full).
-    std::set<pid_t> uncounted_threads(pid_t pid, const std::vector<pid_t>& tids);
+    // The scope's processes now, each captured as a scoped process.
+    void capture_scope();
+    // A tracked process joins the dispatcher with the threads /proc listed
+    // after its seeding, those missing from counted (counted_threads(),
+    // taken after the listing) uncounted.
+    void add_listed(pid_t pid, const std::vector<pid_t>& tids,
+                    const std::map<pid_t, std::set<pid_t>>& counted, bool at_start);
+    // Every counted thread's tid, by process, in one sampling pass.
+    std::map<pid_t, std::set<pid_t>> counted_threads();
     // Dispatches what the ring holds; false when a handler asked to stop.
     bool drain();
     void check_losses();

@@ -128,6 +128,13 @@ SkeletonPtr<lifecycle_bpf> LifecycleLoader::open_configured(const LoaderConfig& 
     skel->rodata->ns_dev = ns.st_dev;
     skel->rodata->ns_ino = ns.st_ino;
 
+    skel->rodata->scope_kind = config.scope_kind;
+    skel->rodata->scope_cgroup_id = config.scope_cgroup_id;
+    skel->rodata->tracer_tgid = static_cast<__u32>(::getpid());
+    // Moves between cgroups matter to a cgroup scope only.
+    if (config.scope_kind != PCTX_SCOPE_CGROUP)
+        bpf_program__set_autoload(skel->progs.pctx_cgroup_attach, false);
+
     bpf_map__set_max_entries(skel->maps.records,
                              static_cast<__u32>(ring_buffer_size(config.ring_buffer_bytes)));
     bpf_map__set_max_entries(skel->maps.tracked, config.max_processes);
@@ -265,6 +272,21 @@ int LifecycleLoader::read_threads(std::vector<ThreadEntry>& out)
                 return err;
         }
         out.push_back(e);
+    }
+    return 0;
+}
+
+int LifecycleLoader::take_threads(pid_t pid, std::vector<ThreadEntry>& out)
+{
+    out.clear();
+    std::vector<ThreadEntry> all;
+    if (const int err = read_threads(all); err != 0)
+        return err;
+    for (const auto& e : all) {
+        if (e.state.pid != pid)
+            continue;
+        out.push_back(e);
+        bpf_map__delete_elem(skel_->maps.threads, &e.kernel_tid, sizeof(e.kernel_tid), 0);
     }
     return 0;
 }

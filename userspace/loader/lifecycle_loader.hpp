@@ -42,6 +42,10 @@ struct LoaderConfig {
     bool verbose = false;
     const PerfEventSet* counters = nullptr; // none: no per-thread counting at all
     pid_t pidns = 0; // ids as this process's pid namespace sees them; 0: the loader's
+    // Besides the processes tracked by track(): those of a cgroup subtree
+    // (its root's id) or of the whole machine (enum pctx_scope_kind).
+    std::uint32_t scope_kind = PCTX_SCOPE_NONE;
+    std::uint64_t scope_cgroup_id = 0;
 };
 
 // One counted thread, as the threads map holds it, with the kernel's tid.
@@ -76,7 +80,7 @@ public:
     int stats(pctx_stats& out) const;
 
     // Counting (only with LoaderConfig::counters): starts counting the threads
-    // pid has now; returns 0 or an errno.
+    // pid has now (pid 0: every tracked process has); returns 0 or an errno.
     int seed_threads(pid_t pid);
     // Every counted thread, each entry whole (a seqlock read in the
     // kernel), in one pass of the sampling iterator. out is reused by the
@@ -84,6 +88,9 @@ public:
     int read_threads(std::vector<ThreadEntry>& out);
     // One thread again: 0, ENOENT when it is gone, or another errno.
     int read_thread(std::uint32_t kernel_tid, pctx_thread& out) const;
+    // Ends the counting of process pid's threads (a process that left the
+    // scope): their entries, as last switched out, into out, then removed.
+    int take_threads(pid_t pid, std::vector<ThreadEntry>& out);
 
 private:
     static int on_record(void* ctx, void* data, std::size_t size);

@@ -28,6 +28,7 @@ public:
     Spawner& operator=(const Spawner&) = delete;
 
     pid_t target() const { return target_; }
+    pid_t supervisor() const { return supervisor_; }
 
     // Lets the target exec; returns 0, or the errno its exec failed with.
     int start();
