@@ -2,6 +2,7 @@
 // machine (Options::system_wide, run -a). Real cgroups, real moves through
 // cgroup.procs; the session runs on its own thread and the test waits on
 // its events, never on time.
+#include "pctx/libpctx.h"
 #include "pctx/pctx.hpp"
 #include "support/test_support.hpp"
 #include "test_cli_support.hpp"
@@ -14,6 +15,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdarg>
+#include <cstdio>
 #include <condition_variable>
 #include <fstream>
 #include <functional>
@@ -316,4 +319,46 @@ TEST_CASE("scopes refuse what cannot work, naming it, before anything loads", "[
     CHECK(missing.status == 1);
     CHECK(missing.err.find("No such file") != std::string::npos);
     CHECK_THROWS_WITH(pctx::Session::watch({}), Catch::Contains("nothing to watch"));
+}
+
+namespace {
+std::vector<pid_t> g_watched;
+int note(pctx_t*, pid_t pid, id_t, void*)
+{
+    g_watched.push_back(pid);
+    return 0;
+}
+int stop(pctx_t*, pid_t, id_t, void*)
+{
+    return 1;
+}
+std::string g_error;
+void keep_error(const char*, const char* fmt, va_list ap)
+{
+    char buf[512];
+    std::vsnprintf(buf, sizeof(buf), fmt, ap);
+    g_error += buf;
+}
+} // namespace
+
+TEST_CASE("pctx_watch: a cgroup's process through the C API, and a clear error for a path that "
+          "is no cgroup",
+          "[bpf][scope][capi]")
+{
+    const std::string mount = cgroup2_mount();
+    TempCgroup cg(mount);
+    Shell inside;
+    move_to(cg.path, inside.child.pid());
+    pctx_t* pctx = pctx_watch(cg.path.c_str(), nullptr, 0, keep_error);
+    REQUIRE(pctx != nullptr);
+    g_watched.clear();
+    REQUIRE(pctx_set_events(pctx, PCTX_INIT_LWP_EVENT, note, PCTX_NULL_EVENT) == 0);
+    CHECK(pctx_run(pctx, 20, 0, stop) == 0); // the first tick's non-zero ends it
+    INFO(g_error);
+    CHECK(g_watched == std::vector<pid_t>{inside.child.pid()});
+    pctx_release(pctx);
+
+    g_error.clear();
+    CHECK(pctx_watch("/tmp", nullptr, 0, keep_error) == nullptr);
+    CHECK(g_error.find("not a cgroup v2 directory") != std::string::npos);
 }

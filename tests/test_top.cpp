@@ -410,17 +410,24 @@ TEST_CASE("top table: marks, columns and lifetimes as text", "[top]")
     CHECK(pctx::detail::format_lifetime(7500 * kSec) == "2h05m");
 }
 
-TEST_CASE("top: scopes not available yet, usage errors, and the man page", "[top]")
+TEST_CASE("top: every process by default (this test among them), and a path that is no cgroup",
+          "[top][bpf]")
 {
-    for (const auto& args :
-         std::vector<std::vector<std::string>>{{"top", "-b", "-n", "1"},
-                                               {"top", "-a", "-b"},
-                                               {"top", "-b", "--cgroup", "/sys/fs/cgroup"}}) {
+    // The machine: this test process is among the rows of each table.
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"top", "-b", "-n", "1", "-d", "0.2"}, {"top", "-a", "-b", "-n", "1", "-d", "0.2"}}) {
         const auto r = clitest::run(args);
         INFO(r.err);
-        CHECK(r.status == 1);
-        CHECK(r.err.find("not available yet") != std::string::npos);
+        CHECK(r.status == 0);
+        CHECK(r.out.find(" " + std::to_string(::getpid()) + " ") != std::string::npos);
     }
+    const auto not_cgroup = clitest::run({"top", "-b", "--cgroup", "/tmp"});
+    CHECK(not_cgroup.status == 1);
+    CHECK(not_cgroup.err.find("not a cgroup v2 directory") != std::string::npos);
+}
+
+TEST_CASE("top: usage errors, and the man page", "[top]")
+{
     CHECK(clitest::run({"top", "-a", "-p", "1"}).status == 2);
     CHECK(clitest::run({"top", "-f"}).status == 2);
     CHECK(clitest::run({"top", "-d", "0", "-p", "1"}).status == 2);

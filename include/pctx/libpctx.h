@@ -76,6 +76,18 @@ PCTX_API pctx_t *pctx_capture(pid_t pid, void *arg, int verbose, pctx_errfn_t *e
 PCTX_API int pctx_set_events(pctx_t *pctx, ...);
 
 /*
+ * A pctx-bpf addition: every process of the cgroup v2 subtree at cgroup_path
+ * (a directory under the cgroup2 mount; NULL: every process of the machine),
+ * those in it now (init_lwp at the first pctx_run()) and every one born or
+ * moved into it later; one moved out gets fini_lwp for its threads and is
+ * let go. Kernel threads and this process are never traced. The scope, not
+ * the handlers set, decides what is followed: children and execs always
+ * are. pctx_run() then goes on until a handler returns non-zero,
+ * pctx_terminate() or its sample count.
+ */
+PCTX_API pctx_t *pctx_watch(const char *cgroup_path, void *arg, int verbose, pctx_errfn_t *errfn);
+
+/*
  * Runs until the tracked processes are gone (0), a handler returns non-zero
  * (0), pctx_terminate() is called (0), or control is lost (-1). msec == 0:
  * events only; nsamples == 0: no limit on ticks.

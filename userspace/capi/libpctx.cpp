@@ -174,6 +174,17 @@ pctx_t* pctx_capture(pid_t pid, void* arg, int verbose, pctx_errfn_t* errfn)
                         [&](const pctx::Options& o) { return pctx::Session::attach(pid, o); });
 }
 
+pctx_t* pctx_watch(const char* cgroup_path, void* arg, int verbose, pctx_errfn_t* errfn)
+{
+    return open_session("watch", arg, verbose, errfn, [&](pctx::Options o) {
+        if (cgroup_path)
+            o.cgroup = cgroup_path;
+        else
+            o.system_wide = true;
+        return pctx::Session::watch(o);
+    });
+}
+
 int pctx_set_events(pctx_t* pctx, ...)
 {
     if (!pctx) {

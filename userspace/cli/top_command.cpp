@@ -14,8 +14,8 @@ constexpr const char* kPurpose =
     "A live full-screen view of processes and their counters' rates, as top and tiptop";
 constexpr const char* kPid = "Watch the running process PID (repeat for several)";
 constexpr const char* kFollow = "Follow forks: watch the children of -p's processes too";
-constexpr const char* kAll = "Watch every process (the default; not available yet)";
-constexpr const char* kCgroup = "Watch the processes of a cgroup v2 (not available yet)";
+constexpr const char* kAll = "Watch every process (the default)";
+constexpr const char* kCgroup = "Watch the processes of a cgroup v2 subtree";
 constexpr const char* kCounters =
     "Count EVENTS (comma-separated; default task-clock,context-switches,page-faults)";
 constexpr const char* kDelay = "Refresh every SECONDS (fractions allowed; default 2)";

@@ -22,7 +22,7 @@ public:
     CLI::App& subcommand() { return *top_; }
 
     // After a successful parse: 0 when done, 1 when the session cannot
-    // start (or the scope is not available yet), 2 on a usage error.
+    // start, 2 on a usage error.
     int run(const std::optional<std::vector<std::string>>& after_dashes);
 
 private:

@@ -97,14 +97,11 @@ pctx::Session open_top_session(const TopScope& scope, const std::string& counter
     case TopScope::Kind::Pids:
         return pctx::Session::attach(scope.pids, options);
     case TopScope::Kind::All:
-        // Wire in here once pctx::Options has a machine-wide session: set
-        // that field, then `return pctx::Session::attach(...)` as its API says.
-        throw pctx::Error("top", "-a (every process) is not available yet: watch processes "
-                                 "with -p PID [-f] or a command with -- CMD");
+        options.system_wide = true;
+        return pctx::Session::watch(options);
     case TopScope::Kind::Cgroup:
-        // Likewise, once pctx::Options has a cgroup-scoped session (scope.cgroup).
-        throw pctx::Error("top", "--cgroup is not available yet: watch processes with -p PID "
-                                 "[-f] or a command with -- CMD");
+        options.cgroup = scope.cgroup;
+        return pctx::Session::watch(options);
     }
     throw pctx::Error("top", "unknown scope");
 }
@@ -130,10 +127,13 @@ TopFeed::TopFeed(const TopScope& scope, const std::string& counters,
     h.tick = [this, values](const LwpEvent& e) {
         ticked_ = true;
         tick_ns_ = e.time_ns;
-        model_.thread_values(e.pid, e.tid, values(e.pid, e.tid));
+        // A thread the kernel could not count (the map was full) has none.
+        if (!e.uncounted)
+            model_.thread_values(e.pid, e.tid, values(e.pid, e.tid));
     };
     h.fini_lwp = [this, values](const LwpEvent& e) {
-        model_.thread_values(e.pid, e.tid, values(e.pid, e.tid));
+        if (!e.uncounted)
+            model_.thread_values(e.pid, e.tid, values(e.pid, e.tid));
         model_.thread_end(e.pid, e.tid, e.time_ns);
     };
     h.fork = [this](const ForkEvent& e) {
