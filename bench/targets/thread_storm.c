@@ -1,14 +1,18 @@
-/* thread_storm N: creates N threads one after another, each joined before
- * the next starts (as tests/targets/threads), and prints "storm_ms MS cpu_ms
- * MS": the loop's own wall time, so that a tracer's start and end stay out of
- * it, and the CPU time (user and system) its threads used meanwhile, which
- * includes BPF programs run at their tracepoints and, unlike wall time, not
- * the waits for a CPU that other work on a busy machine adds. */
+/* thread_storm N [hold]: creates N threads one after another, each joined
+ * before the next starts (as tests/targets/threads), and prints "storm_ms MS
+ * cpu_ms MS": the loop's own wall time, so that a tracer's start and end stay
+ * out of it, and the CPU time (user and system) its threads used meanwhile,
+ * which includes BPF programs run at their tracepoints and, unlike wall time,
+ * not the waits for a CPU that other work on a busy machine adds. With
+ * "hold", it then waits for end of file on standard input before it exits,
+ * so that a tracer's programs can be read while they are still loaded. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static void *body(void *arg)
 {
@@ -48,5 +52,12 @@ int main(int argc, char **argv)
 	double wall = now_ms() - start;
 
 	printf("storm_ms %.1f cpu_ms %.1f\n", wall, cpu_ms() - start_cpu);
+	fflush(stdout);
+	if (argc > 2 && strcmp(argv[2], "hold") == 0) {
+		char c;
+
+		while (read(0, &c, 1) > 0)
+			;
+	}
 	return 0;
 }
