@@ -57,8 +57,8 @@ int main(int argc, char** argv)
             std::fprintf(stderr, "tick_cost: too few ticks to measure\n");
             return 1;
         }
-        std::printf("per tick: %.3f ms of tracer CPU (batched read, %s rows and their "
-                    "handlers; start-up excluded)\n",
+        std::printf("per tick: %.3f ms of tracer CPU (%s threads' rows read and handled; "
+                    "start-up excluded)\n",
                     (last_tick_cpu - first_tick_cpu) / (seen_ticks - 1), threads.c_str());
         (void)sum;
     } catch (const pctx::Error& e) {
