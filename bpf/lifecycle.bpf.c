@@ -117,7 +117,7 @@ int BPF_PROG(pctx_fork, struct task_struct *parent, struct task_struct *child)
 
 	t = lookup_current(&tgid, &tid);
 	tree = t && (t->flags & PCTX_TRACK_FOLLOW_FORK) && !(t->flags & PCTX_TRACK_SCOPED);
-	if (!tree && (scope_kind == PCTX_SCOPE_NONE || (!t && parent->tgid == tracer_tgid)))
+	if (!tree && (scope_kind == PCTX_SCOPE_NONE || (!t && tgid == tracer_tgid)))
 		return 0;
 	if (BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
 		return 0; /* a thread: task_newtask reports it */
@@ -165,7 +165,7 @@ int BPF_PROG(pctx_cgroup_attach, struct cgroup *dst, const char *path, struct ta
 	__s32 pid = task_tgid(task);
 	bool inside;
 
-	if (pid <= 0 || BPF_CORE_READ(task, tgid) == tracer_tgid)
+	if (pid <= 0 || pid == tracer_tgid)
 		return 0;
 	if (BPF_CORE_READ(task, pid) != BPF_CORE_READ(task, tgid))
 		return 0; /* a thread of a threaded cgroup: the leader decides */

@@ -13,7 +13,8 @@
 /* Settings, defined in maps.bpf.c. */
 extern const volatile __u32 scope_kind;	     /* enum pctx_scope_kind */
 extern const volatile __u64 scope_cgroup_id; /* PCTX_SCOPE_CGROUP: the subtree's root */
-/* The tracer's own tgid (the kernel's): what it forks is never in scope. */
+/* The tracer's own tgid, as it sees it (the loader's pid namespace): what it
+ * forks is never in scope. */
 extern const volatile __u32 tracer_tgid;
 
 /* Deep enough for any real hierarchy (Kubernetes pods sit at 4 or 5). */

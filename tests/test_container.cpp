@@ -128,8 +128,9 @@ TEST_CASE("in a container whose seccomp profile refuses bpf: the message names s
 
 // A sibling pid namespace numbers its processes from 1 too: a tracer that
 // matched ids without their namespace would report the sibling's. Its
-// processes, forking and execing all along, never appear, even with -f.
-TEST_CASE("a busy process in a sibling pid namespace never appears in a container's trace",
+// processes, forking and execing all along, never appear, even with -f or -a.
+TEST_CASE("a busy process in a sibling pid namespace never appears in a container's trace, even "
+          "with -a",
           "[hostonly][bpf][container]")
 {
     const std::string loop = "i=0; while :; do /bin/busybox true sibling-marker; i=$((i+1)); "
@@ -159,6 +160,22 @@ TEST_CASE("a busy process in a sibling pid namespace never appears in a containe
         }
     }
     CHECK(forks == 20);
+
+    // The whole machine as the container sees it: still not the sibling.
+    const auto [all_status, all_out] =
+        bundle.run({{"/bin/pctx-bpf", "run", "-q", "-a", "-T", "0", "--format", "json", "--", "sh",
+                     "-c", "i=0; while [ $i -lt 20 ]; do (true); i=$((i+1)); done"}});
+    REQUIRE(!sibling.read_line().empty());
+    INFO("-a: " << all_out);
+    CHECK(all_status == 0);
+    CHECK(!contains(all_out, "sibling-marker"));
+    int all_forks = 0;
+    for (const auto& line : testsupport::json_lines(all_out)) {
+        const auto e = nlohmann::json::parse(line);
+        CHECK(e.at("pid").get<int>() < 100); // the container's own few pids
+        all_forks += e.at("event") == "fork";
+    }
+    CHECK(all_forks >= 20);
 }
 
 TEST_CASE("in a container, -p takes the container's pid and reports it so",
