@@ -249,7 +249,8 @@ TEST_CASE("ticks under constant switching: whole readings that never go back, ne
         std::ostringstream seen;
         for (std::size_t i = 0; i < values.size(); ++i)
             seen << ' ' << values[i] << '/' << switches[tid][i];
-        INFO("tid " << tid << ", " << values.size() << " ticks (cpu-clock/switches):" << seen.str());
+        INFO("tid " << tid << ", " << values.size()
+                    << " ticks (cpu-clock/switches):" << seen.str());
         CHECK(values.size() >= 3); // dozens on the host, fewer under TCG
         CHECK(std::is_sorted(values.begin(), values.end()));
         CHECK(std::is_sorted(switches[tid].begin(), switches[tid].end()));

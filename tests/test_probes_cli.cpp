@@ -73,6 +73,30 @@ TEST_CASE("probe trace prints every hit with its arguments until the target exit
               {"zero", 3}, {"one", 3}, {"three", 3}, {"six", 3}, {"twelve", 3}, {"guarded", 3}});
 }
 
+TEST_CASE("probe trace --format chrome: one instant event a hit, a whole trace at SIGINT",
+          "[probes][bpf]")
+{
+    SdtTarget target;
+    Cli cli({"probe", "trace", "--format", "chrome", "-p", std::to_string(target.pid()),
+             "pctxtest:one"});
+    REQUIRE(cli.wait_stderr("tracing 1 probes"));
+    REQUIRE(target.command("f 2") == "fired");
+    cli.signal(SIGINT);
+    REQUIRE(cli.finish() == 0);
+    INFO(cli.out());
+    const auto trace = nlohmann::json::parse(cli.out());
+    const auto& events = trace.at("traceEvents");
+    REQUIRE(events.size() == 2);
+    for (const auto& e : events) {
+        CHECK(e.at("name") == "pctxtest:one");
+        CHECK(e.at("ph") == "i");
+        CHECK(e.at("pid") == target.pid());
+        CHECK(e.at("args").at("args").size() == 1);
+    }
+    CHECK(events[0].at("ts").get<double>() == 0.0);
+    CHECK(events[1].at("ts").get<double>() >= 0.0);
+}
+
 TEST_CASE("probe trace writes CSV and text, and stops at SIGINT", "[probes][bpf]")
 {
     for (const std::string format : {"csv", "text"}) {

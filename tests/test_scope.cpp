@@ -104,7 +104,9 @@ public:
         h.fini_lwp = [this, first](const pctx::LwpEvent& e) {
             add({"fini_lwp", e.pid, e.tid, 0, false, first(e.pid, e.tid), ""});
         };
-        h.fork = [this](const pctx::ForkEvent& e) { add({"fork", e.pid, e.tid, e.child_pid, false, 0, ""}); };
+        h.fork = [this](const pctx::ForkEvent& e) {
+            add({"fork", e.pid, e.tid, e.child_pid, false, 0, ""});
+        };
         h.exec = [this](const pctx::ExecEvent& e) {
             add({"exec", e.pid, e.tid, 0, false, 0, e.command_line()});
         };
@@ -179,14 +181,16 @@ std::size_t count(const std::vector<Seen>& events, const std::string& kind, pid_
 
 // Waits for the n-th event of kind from pid.
 std::function<bool(const std::vector<Seen>&)> nth(const std::string& kind, pid_t pid,
-                                                    std::size_t n = 1)
+                                                  std::size_t n = 1)
 {
-    return [=](const std::vector<Seen>& events) { return count(events, kind, pid) >= n; };
+    return [=](const std::vector<Seen>& events) {
+        return count(events, kind, pid) >= n;
+    };
 }
 
 } // namespace
 
-TEST_CASE("--cgroup: processes in the cgroup, born in it and moved into it are traced with "
+TEST_CASE("a cgroup scope: processes in the cgroup, born in it and moved into it are traced with "
           "counters; those outside and moved out are not",
           "[bpf][scope]")
 {
@@ -291,8 +295,8 @@ TEST_CASE("run -a -- COMMAND: the machine's processes for as long as the command
           "[bpf][scope][cli]")
 {
     Shell other;
-    const auto r = clitest::run({"run", "-a", "-T", "0", "--format", "json", "--", "/bin/sh", "-c",
-                                 "/bin/true; exit 5"});
+    const auto r = clitest::run(
+        {"run", "-a", "-T", "0", "--format", "json", "--", "/bin/sh", "-c", "/bin/true; exit 5"});
     INFO(r.err);
     CHECK(r.status == 5);
     bool command_seen = false, other_seen = false;

@@ -1,10 +1,11 @@
 // pctx-bpf C++ API: an RAII session over a traced process tree.
 //
 // A Session is created by spawn() (start a command), attach() (capture a
-// running process) or watch() (a cgroup, or the machine); run() delivers lifecycle events and timed ticks to the
-// handlers in order; destruction releases the target (killing a spawned tree,
-// leaving a captured process running). Errors are pctx::Error exceptions with
-// the same messages the C API passes to its errfn.
+// running process) or watch() (a cgroup, or the machine); run() delivers
+// lifecycle events and timed ticks to the handlers in order; destruction
+// releases the target (killing a spawned tree, leaving a captured process
+// running). Errors are pctx::Error exceptions with the same messages the C
+// API passes to its errfn.
 #pragma once
 
 #include <pctx/export.h>

@@ -30,8 +30,8 @@ int probe_command(int argc, char** argv)
     ProbeTraceOptions trace_opts;
     CLI::App* trace = app.add_subcommand(
         "trace", "Print each hit of the matching probes until Ctrl-C or the process exits");
-    trace->add_option("--format", trace_opts.format, "text, json or csv")
-        ->check(CLI::IsMember({"text", "json", "csv"}));
+    trace->add_option("--format", trace_opts.format, "text, json, csv or chrome")
+        ->check(CLI::IsMember({"text", "json", "csv", "chrome"}));
     trace->add_option("-p,--pid", trace_opts.pid, "the process")->required();
     trace->add_option("pattern", trace_opts.patterns, "provider:name, with * wildcards")
         ->required();

@@ -37,6 +37,55 @@ std::string value_text(const ProbeValue& v)
     return v.is_signed ? std::to_string(v.value) : std::to_string(v.as_unsigned());
 }
 
+nlohmann::json args_json(const ProbeHit& hit)
+{
+    nlohmann::json args = nlohmann::json::array();
+    for (const auto& v : hit.args) {
+        if (v.is_signed)
+            args.push_back(v.value);
+        else
+            args.push_back(v.as_unsigned());
+    }
+    return args;
+}
+
+std::string dump(const nlohmann::json& j)
+{
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Chrome Trace Event Format (ui.perfetto.dev, chrome://tracing): each hit an
+// instant event on its thread's track, microseconds since the first hit; the
+// array opens with the first hit and is closed by finish().
+class ChromeHits {
+public:
+    void hit(const ProbeHit& hit)
+    {
+        if (first_)
+            t0_ = hit.time_ns;
+        nlohmann::json e;
+        e["name"] = hit.probe->provider + ":" + hit.probe->name;
+        e["cat"] = "probe";
+        e["ph"] = "i";
+        e["s"] = "t";
+        e["pid"] = hit.pid;
+        e["tid"] = hit.tid;
+        e["ts"] = static_cast<double>(hit.time_ns - t0_) / 1000.0;
+        e["args"] = nlohmann::json{{"args", args_json(hit)}};
+        std::printf("%s%s", first_ ? "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n" : ",\n",
+                    dump(e).c_str());
+        first_ = false;
+    }
+    void finish()
+    {
+        std::printf("%s]}\n", first_ ? "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[" : "\n");
+    }
+
+private:
+    bool first_ = true;
+    std::uint64_t t0_ = 0;
+};
+
 void print_hit(const std::string& format, const ProbeHit& hit)
 {
     const ProbeInfo& p = *hit.probe;
@@ -48,15 +97,8 @@ void print_hit(const std::string& format, const ProbeHit& hit)
         j["pid"] = hit.pid;
         j["tid"] = hit.tid;
         j["time_ns"] = hit.time_ns;
-        j["args"] = nlohmann::json::array();
-        for (const auto& v : hit.args) {
-            if (v.is_signed)
-                j["args"].push_back(v.value);
-            else
-                j["args"].push_back(v.as_unsigned());
-        }
-        std::printf("%s\n",
-                    j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        j["args"] = args_json(hit);
+        std::printf("%s\n", dump(j).c_str());
         return;
     }
     std::string args;
@@ -151,6 +193,20 @@ int probe_trace(const ProbeTraceOptions& options)
         ~FdCloser() { ::close(fd); }
     } pidfd_closer{pidfd};
     BlockedSignals signals; // before "tracing" is said: from then on, Ctrl-C ends cleanly
+    ChromeHits chrome;
+    // Whatever ends the trace, a chrome trace is closed whole once begun.
+    struct Close {
+        const std::string& format;
+        ChromeHits& chrome;
+        bool begun = false;
+        ~Close()
+        {
+            if (begun && format == "chrome") {
+                chrome.finish();
+                std::fflush(stdout);
+            }
+        }
+    } close{options.format, chrome};
     try {
         // Before the first scan: whatever is mapped after it changes this.
         std::string maps = maps_text(options.pid);
@@ -164,7 +220,12 @@ int probe_trace(const ProbeTraceOptions& options)
                              options.pid, options.patterns[i].c_str(), options.pid);
                 return 1;
             }
-        ctl.on_hit([&](const ProbeHit& hit) { print_hit(options.format, hit); });
+        ctl.on_hit([&](const ProbeHit& hit) {
+            if (options.format == "chrome")
+                chrome.hit(hit);
+            else
+                print_hit(options.format, hit);
+        });
         int enabled = 0;
         for (const auto& p : ctl.probes())
             enabled += p.enabled ? 1 : 0;
@@ -173,6 +234,7 @@ int probe_trace(const ProbeTraceOptions& options)
                      options.pid);
         if (options.format == "csv")
             std::printf("time_ns,pid,tid,provider,name,args\n");
+        close.begun = true;
         std::fflush(stdout);
         auto last_scan = std::chrono::steady_clock::now();
         for (;;) {

@@ -205,8 +205,8 @@ void Session::Impl::on_enter(const pctx_record& rec)
     if (rec.flags & PCTX_ENTER_MOVED) {
         // BPF tracks it already; its threads are counted from here on.
         if (const int err = loader->seed_threads(rec.pid); err != 0)
-            throw Error("run", "cannot count the threads of pid " + std::to_string(rec.pid) +
-                                   ": " + std::strerror(err));
+            throw Error("run", "cannot count the threads of pid " + std::to_string(rec.pid) + ": " +
+                                   std::strerror(err));
         const std::vector<pid_t> tids = detail::list_threads(rec.pid);
         add_listed(rec.pid, tids, counted_threads(), false);
         return;
@@ -227,8 +227,8 @@ void Session::Impl::on_leave(const pctx_record& rec)
     if (perf) {
         std::vector<detail::ThreadEntry> entries;
         if (const int err = loader->take_threads(rec.pid, entries); err != 0)
-            throw Error("run", "cannot read the counted threads of pid " +
-                                   std::to_string(rec.pid) + ": " + std::strerror(err));
+            throw Error("run", "cannot read the counted threads of pid " + std::to_string(rec.pid) +
+                                   ": " + std::strerror(err));
         for (const auto& e : entries) {
             detail::CounterValues& v = totals[e.state.tid];
             for (std::size_t k = 0; k < perf->size(); ++k)
@@ -251,8 +251,7 @@ std::map<pid_t, std::set<pid_t>> Session::Impl::counted_threads()
     if (!perf)
         return out;
     if (const int err = loader->read_threads(sampled); err != 0)
-        throw Error("run",
-                    std::string("cannot read the counted threads: ") + std::strerror(err));
+        throw Error("run", std::string("cannot read the counted threads: ") + std::strerror(err));
     for (const auto& e : sampled)
         out[e.state.pid].insert(e.state.tid);
     return out;

@@ -53,10 +53,10 @@ CgroupRoot open_cgroup(const std::string& path)
 {
     struct statfs fs {};
     if (path.empty() || ::statfs(path.c_str(), &fs) != 0)
-        throw std::invalid_argument("cgroup '" + path + "': " +
-                                    (path.empty() ? "no path given" : std::strerror(errno)) +
-                                    " (give a cgroup v2 directory, such as one under "
-                                    "/sys/fs/cgroup)");
+        throw std::invalid_argument(
+            "cgroup '" + path + "': " + (path.empty() ? "no path given" : std::strerror(errno)) +
+            " (give a cgroup v2 directory, such as one under "
+            "/sys/fs/cgroup)");
     struct stat st {};
     if (fs.f_type != CGROUP2_SUPER_MAGIC || ::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw std::invalid_argument("cgroup '" + path +
@@ -69,8 +69,8 @@ CgroupRoot open_cgroup(const std::string& path)
     fh->handle_bytes = sizeof(std::uint64_t);
     int mount_id = 0;
     if (::name_to_handle_at(AT_FDCWD, path.c_str(), fh, &mount_id, 0) != 0)
-        throw std::invalid_argument("cgroup '" + path + "': cannot read its cgroup id: " +
-                                    std::strerror(errno));
+        throw std::invalid_argument("cgroup '" + path +
+                                    "': cannot read its cgroup id: " + std::strerror(errno));
     std::uint64_t id = 0;
     std::memcpy(&id, buf + sizeof(file_handle), sizeof(id));
     return CgroupRoot{id, path};
