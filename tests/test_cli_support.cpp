@@ -126,6 +126,12 @@ std::optional<std::string> Tracer::read_line()
     }
 }
 
+void Tracer::send(const std::string& bytes)
+{
+    if (in_ < 0 || ::write(in_, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+        throw std::runtime_error("cannot write to pctx-bpf's stdin");
+}
+
 void Tracer::close_stdin()
 {
     if (in_ >= 0)

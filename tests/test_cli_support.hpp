@@ -39,6 +39,7 @@ public:
     // The next line of stdout (without '\n'); nullopt at EOF. What is read
     // stays part of finish()'s out.
     std::optional<std::string> read_line();
+    void send(const std::string& bytes); // to stdin, which a started command shares
     void close_stdin();
     // Stops reading pctx-bpf's output: its next write fails with EPIPE.
     void close_stdout();

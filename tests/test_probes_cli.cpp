@@ -266,3 +266,40 @@ TEST_CASE("probe trace follows a library the target dlopens later", "[probes][bp
         }
     CHECK(k == 3);
 }
+
+TEST_CASE("run --probe: the command's probe hits in the event stream, with their arguments",
+          "[probes][bpf]")
+{
+    clitest::Tracer t({"run", "-T", "0", "--format", "json", "--probe", "pctxtest:one", "--probe",
+                       "pctxtest:six", "--", testsupport::target("sdt_probes")});
+    // Its exec row comes once the probes of the new image are enabled.
+    for (auto line = t.read_line(); line; line = t.read_line())
+        if (line->find("\"event\":\"exec\"") != std::string::npos)
+            break;
+    t.send("f 2\n");
+    for (auto line = t.read_line(); line && *line != "fired"; line = t.read_line()) {
+    }
+    t.close_stdin();
+    const auto r = t.finish();
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    std::map<std::string, int> hits;
+    std::uint64_t last = 0;
+    for (const auto& j : clitest::json_lines(r.out)) {
+        CHECK(j["time_ns"].get<std::uint64_t>() >= last); // one ordered stream
+        last = j["time_ns"].get<std::uint64_t>();
+        if (j["event"] != "probe")
+            continue;
+        CHECK(j["provider"] == "pctxtest");
+        const std::string name = j["name"];
+        const int k = ++hits[name];
+        if (name == "six") {
+            CHECK(j["args"][0].get<std::int64_t>() == -k);
+            CHECK(j["args"][5].get<std::uint64_t>() == 18000000000000000000ULL + k);
+        }
+    }
+    CHECK(hits == std::map<std::string, int>{{"one", 2}, {"six", 2}});
+    const auto bad = clitest::run({"run", "--probe", "nocolon", "--", "true"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("provider:name") != std::string::npos);
+}

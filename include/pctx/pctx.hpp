@@ -85,6 +85,17 @@ struct PCTX_API ExitEvent {
     int shell_status() const;
 };
 
+// A hit of a USDT probe enabled by Options::probes, in the event stream.
+struct ProbeEvent {
+    pid_t pid = 0;
+    pid_t tid = 0;
+    std::uint64_t time_ns = 0;
+    std::string provider;
+    std::string name;
+    std::vector<std::int64_t> args; // each sign-extended where is_signed, else zero-extended
+    std::vector<bool> is_signed;
+};
+
 // What the kernel could not do, by kind. The first five are events whose
 // record found the ring buffer full (exit: a process's end; lwp_exit: a
 // thread's); tracked_full counts forked children not followed (the
@@ -98,9 +109,11 @@ struct LostCounts {
     std::uint64_t lwp_exit = 0;
     std::uint64_t tracked_full = 0;
     std::uint64_t threads_full = 0;
+    std::uint64_t probe_hits = 0; // hits of Options::probes whose buffer was full
     std::uint64_t total() const
     {
-        return fork + lwp_create + exec + exit + lwp_exit + tracked_full + threads_full;
+        return fork + lwp_create + exec + exit + lwp_exit + tracked_full + threads_full +
+               probe_hits;
     }
 };
 
@@ -121,6 +134,7 @@ struct Handlers {
     std::function<void(const ExecEvent&)> exec;
     std::function<void(const ExitEvent&)> exit;
     std::function<void(const LostEvent&)> lost;
+    std::function<void(const ProbeEvent&)> probe;
     // Non-fatal diagnostics from the run loop (function, message). Default: stderr.
     std::function<void(const std::string&, const std::string&)> diagnostic;
 };
@@ -166,6 +180,12 @@ struct Options {
     std::string cgroup;
     // The same scope for every process this pid namespace sees (perf's -a).
     bool system_wide = false;
+    // USDT probes to enable in every traced process, as "provider:name"
+    // patterns with * wildcards; their hits reach handlers().probe. Each
+    // process's probes are enabled at its exec (the command's first
+    // included), so hits before that are not seen. Enabling needs
+    // CAP_SYS_ADMIN on current kernels.
+    std::vector<std::string> probes;
 };
 
 enum class RunResult {

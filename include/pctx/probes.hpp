@@ -89,6 +89,9 @@ struct ProbeIndirectConfig {
     std::function<int(const std::function<int(const ProbeObjectInfo&)>& each)> obj_iter;
 };
 
+// pattern ("provider:name", each part with * and ? wildcards) names p.
+PCTX_API bool probe_matches(const std::string& pattern, const ProbeInfo& p);
+
 class PCTX_API ProbeControl {
 public:
     using DiagnosticHandler = std::function<void(const std::string& message)>;

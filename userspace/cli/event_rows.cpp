@@ -86,6 +86,11 @@ void EventRows::install(Session& session)
         emit_(r);
         names_.forget(ev.pid);
     };
+    h.probe = [this](const ProbeEvent& ev) {
+        Row r = row("probe", ev.pid, ev.tid, ev.time_ns);
+        r.probe = ev;
+        emit_(r);
+    };
     h.lost = [this](const LostEvent& ev) {
         Row r = row("lost", 0, 0, ev.time_ns);
         r.count = ev.count;

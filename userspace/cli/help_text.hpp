@@ -35,6 +35,9 @@ inline constexpr const char* kAll =
 inline constexpr const char* kCgroup =
     "Trace every process of the cgroup v2 subtree PATH, those that join it later included; one "
     "moved out is let go";
+inline constexpr const char* kProbe =
+    "Enable the USDT probes matching PATTERN (provider:name, * wildcards) in every traced "
+    "process, their hits as probe rows (needs CAP_SYS_ADMIN)";
 inline constexpr const char* kPidns =
     "Report pids as the pid namespace of process PID sees them (a container's view; -p stays ours)";
 inline constexpr const char* kOutput = "Write events to FILE instead of standard output";

@@ -7,7 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fnmatch.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -24,13 +23,6 @@
 namespace pctx::cli {
 
 namespace {
-
-bool matches(const std::string& pattern, const ProbeInfo& p)
-{
-    const auto colon = pattern.find(':');
-    return fnmatch(pattern.substr(0, colon).c_str(), p.provider.c_str(), 0) == 0 &&
-           fnmatch(pattern.substr(colon + 1).c_str(), p.name.c_str(), 0) == 0;
-}
 
 std::string value_text(const ProbeValue& v)
 {
@@ -126,7 +118,7 @@ std::vector<int> enable_matching(ProbeControl& ctl, const std::vector<std::strin
     std::vector<int> counts(patterns.size());
     for (const auto& p : ctl.probes())
         for (std::size_t i = 0; i < patterns.size(); ++i)
-            if (matches(patterns[i], p)) {
+            if (probe_matches(patterns[i], p)) {
                 ++counts[i];
                 if (!ctl.probe(p.id).enabled)
                     ctl.enable(p.id);

@@ -50,6 +50,7 @@ Session start(const RunConfig& config)
     options.pidns = config.pidns;
     options.cgroup = config.cgroup;
     options.system_wide = config.system_wide;
+    options.probes = config.probes;
     for (pid_t pid : config.pids)
         if (config.pidns != 0)
             ProcessNames::proc_entry(pid_seen_from(pid, config.pidns), pid);

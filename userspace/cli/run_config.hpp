@@ -33,6 +33,7 @@ struct RunConfig {
     pid_t pidns = 0;                          // --pidns: report ids as this pid's namespace does
     std::string cgroup;                       // --cgroup: every process of this subtree, and
     bool system_wide = false;                 // -a: every process of the machine
+    std::vector<std::string> probes;          // --probe: USDT probes to enable, provider:name
     bool follow_forks = false;                // -f
     bool stop_at_exec = false;                // --stop-at-exec
     bool show_lwp_rows = false;               // -v

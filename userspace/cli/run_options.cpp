@@ -143,6 +143,10 @@ RunOptions::RunOptions(CLI::App& app)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run_->add_flag("-a,--all", config_.system_wide, help::kAll);
     run_->add_option("--cgroup", config_.cgroup, help::kCgroup)->type_name("PATH");
+    run_->add_option("--probe", config_.probes, help::kProbe)
+        ->type_name("PATTERN")
+        ->expected(1)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run_->add_option("--pidns", pidns_, help::kPidns)->type_name("PID");
     run_->add_option("-o,--output", config_.output_path, help::kOutput)->type_name("FILE");
     run_->add_option("--plot", config_.plot_path, help::kPlot)->type_name("FILE");
@@ -184,6 +188,12 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
         if (std::find(config_.pids.begin(), config_.pids.end(), pid) != config_.pids.end())
             return usage("-p: pid " + std::to_string(pid) + " is given twice");
         config_.pids.push_back(pid);
+    }
+    for (const auto& pattern : config_.probes) {
+        const auto colon = pattern.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == pattern.size())
+            return usage("--probe: a PATTERN is provider:name (with * wildcards), not '" + pattern +
+                         "'");
     }
     const bool scoped = config_.system_wide || !config_.cgroup.empty();
     if (config_.system_wide && !config_.cgroup.empty())

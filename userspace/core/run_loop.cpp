@@ -54,8 +54,56 @@ void Session::Impl::diagnose(const std::string& message) const
         handlers.diagnostic("run", message);
 }
 
+void Session::Impl::probes_before(const pctx_record& rec)
+{
+    if (!probes || !dispatcher.knows(rec.pid))
+        return;
+    // A new image's probes are enabled before its exec is told, so that a
+    // handler that sees the exec can rely on them; the command's first
+    // image is what it was started for: that must work.
+    if (rec.type == PCTX_REC_EXEC)
+        probes->attach(rec.pid, (rec.flags & PCTX_EXEC_FIRST) != 0);
+    // Hits come before the end they precede.
+    if (rec.type == PCTX_REC_EXIT || rec.type == PCTX_REC_LEAVE)
+        probes->poll(rec.pid);
+}
+
+void Session::Impl::probes_after(const pctx_record& rec)
+{
+    if (!probes)
+        return;
+    switch (rec.type) {
+    case PCTX_REC_FORK:
+        if (dispatcher.knows(rec.child))
+            probes->attach(rec.child, false);
+        break;
+    case PCTX_REC_ENTER:
+        if (dispatcher.knows(rec.pid))
+            probes->attach(rec.pid, false);
+        break;
+    case PCTX_REC_EXIT:
+    case PCTX_REC_LEAVE:
+        if (!dispatcher.knows(rec.pid))
+            probes->detach(rec.pid);
+        break;
+    default:
+        break;
+    }
+}
+
 void Session::Impl::start_target()
 {
+    if (!options.probes.empty())
+        probes = std::make_unique<detail::SessionProbes>(
+            options.probes,
+            [this](const ProbeEvent& hit) {
+                if (!handlers.probe)
+                    return;
+                ProbeEvent ev = hit;
+                ev.time_ns = dispatcher.advance(hit.time_ns);
+                handlers.probe(ev);
+            },
+            [this](const std::string& message) { diagnose(message); });
     std::uint32_t flags = 0;
     if (options.follow_forks)
         flags |= PCTX_TRACK_FOLLOW_FORK;
@@ -86,6 +134,12 @@ void Session::Impl::start_target()
         track_captured(target, flags);
     for (pid_t pid : extra_targets)
         track_captured(pid, flags);
+    if (probes) {
+        if (target != 0)
+            probes->attach(target, true);
+        for (pid_t pid : extra_targets)
+            probes->attach(pid, true);
+    }
 }
 
 pid_t Session::Impl::seen(pid_t pid) const
@@ -280,7 +334,8 @@ LostCounts minus(const LostCounts& a, const LostCounts& b)
                       a.exit - b.exit,
                       a.lwp_exit - b.lwp_exit,
                       a.tracked_full - b.tracked_full,
-                      a.threads_full - b.threads_full};
+                      a.threads_full - b.threads_full,
+                      a.probe_hits - b.probe_hits};
 }
 
 } // namespace
@@ -291,12 +346,15 @@ void Session::Impl::check_losses()
     if (const int err = loader->stats(stats); err != 0)
         throw Error("run",
                     std::string("cannot read the kernel's loss counters: ") + std::strerror(err));
-    const LostCounts now = counts_of(stats);
+    LostCounts now = counts_of(stats);
+    if (probes)
+        now.probe_hits = probes->lost();
     if (now.total() == lost.total())
         return;
     const LostCounts fresh = minus(now, lost);
     lost = now;
-    const std::uint64_t records = fresh.total() - fresh.tracked_full - fresh.threads_full;
+    const std::uint64_t records =
+        fresh.total() - fresh.tracked_full - fresh.threads_full - fresh.probe_hits;
     if (records > 0)
         diagnose(std::to_string(records) +
                  " events lost: the kernel's ring buffer was full (give it more room with "
@@ -309,6 +367,9 @@ void Session::Impl::check_losses()
         diagnose(std::to_string(fresh.threads_full) +
                  " threads not counted: the counted-thread map is full (raise --max-tasks, "
                  "Options::max_threads)");
+    if (fresh.probe_hits > 0)
+        diagnose(std::to_string(fresh.probe_hits) +
+                 " probe hits lost: their buffer was full (enable fewer probes)");
     if (handlers.lost)
         handlers.lost(LostEvent{fresh.total(), fresh, dispatcher.advance(monotonic_ns())});
     // Lost records leave processes and threads that ended unseen: look for
@@ -322,12 +383,14 @@ static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
     std::exception_ptr thrown;
     const detail::LifecycleLoader::RecordFn fn = [&](const pctx_record& rec, std::size_t size) {
         try {
+            s.probes_before(rec);
             if (rec.type == PCTX_REC_ENTER)
                 s.on_enter(rec);
             else if (rec.type == PCTX_REC_LEAVE)
                 s.on_leave(rec);
             else
                 s.dispatcher.dispatch(rec, size);
+            s.probes_after(rec);
         } catch (...) {
             thrown = std::current_exception();
             return kStopped;
@@ -337,6 +400,10 @@ static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
     const int n = s.loader->consume(fn);
     if (thrown)
         std::rethrow_exception(thrown);
+    // Hits after the records drained with them: a hit's time is never
+    // before the last record's (Dispatcher::advance).
+    if (s.probes && !s.stop_requested)
+        s.probes->poll();
     if (n < 0 && n != kStopped)
         return Drain::Broken;
     if (consumed)
@@ -427,7 +494,9 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
             ring_active_ns = monotonic_ns();
         const bool lately =
             reconciling || monotonic_ns() - ring_active_ns < 2 * PCTX_WAKEUP_INTERVAL_NS;
-        const int n = ::epoll_wait(ep.get(), evs, 3, lately ? kRepollMs : -1);
+        // Probe hits wake nobody until a batch is buffered: look every
+        // interval while probes are on.
+        const int n = ::epoll_wait(ep.get(), evs, 3, lately || probes ? kRepollMs : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;

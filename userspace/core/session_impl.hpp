@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/dispatcher.hpp"
+#include "core/session_probes.hpp"
 #include "counters/perf_events.hpp"
 #include "loader/lifecycle_loader.hpp"
 #include "common/unique_fd.hpp"
@@ -56,7 +57,14 @@ public:
     bool running = false;         // inside run(): handlers are being called
     bool release_pending = false; // release() from a handler: done as run() returns
     LostCounts lost;              // reported so far
-    bool reconciling = false;     // records were lost: look for what ended unseen
+    // Options::probes, enabled process by process; null without them.
+    std::unique_ptr<detail::SessionProbes> probes;
+    // What a record changes for the probes, before it is dispatched (exec:
+    // enabled; an end: pending hits delivered) and after (fork, entry:
+    // enabled; an end: closed).
+    void probes_before(const pctx_record& rec);
+    void probes_after(const pctx_record& rec);
+    bool reconciling = false; // records were lost: look for what ended unseen
 
     // Takes the counters the loader was loaded with.
     void count_with(Counting counting);

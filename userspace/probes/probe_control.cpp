@@ -6,6 +6,7 @@
 
 #include <pctx/probes.hpp>
 
+#include <fnmatch.h>
 #include <sys/uio.h>
 
 #include <cstdio>
@@ -20,6 +21,15 @@ using detail::ScannedObject;
 ProbeError::ProbeError(ProbeErrc code, std::string function, const std::string& message)
     : Error(std::move(function), message), code_(code)
 {
+}
+
+bool probe_matches(const std::string& pattern, const ProbeInfo& p)
+{
+    const auto colon = pattern.find(':');
+    if (colon == std::string::npos)
+        return false;
+    return ::fnmatch(pattern.substr(0, colon).c_str(), p.provider.c_str(), 0) == 0 &&
+           ::fnmatch(pattern.substr(colon + 1).c_str(), p.name.c_str(), 0) == 0;
 }
 
 struct ProbeControl::Impl {

@@ -55,6 +55,8 @@ json args_of(const Row& row)
         a["reconciled"] = true;
     if (row.set)
         a["set"] = *row.set;
+    if (row.probe)
+        a["probe"] = probe_text(*row.probe);
     if (!row.counters.empty()) {
         json c = json::object();
         for (const auto& v : row.counters)
@@ -86,13 +88,14 @@ public:
         if (row.pid > 0)
             name_tracks(row);
 
-        json instant = {{"name", row.event},
-                        {"cat", "pctx"},
-                        {"ph", "i"},
-                        {"ts", ts},
-                        {"pid", row.pid},
-                        {"tid", row.tid},
-                        {"s", row.pid > 0 ? "t" : "g"}};
+        json instant = {
+            {"name", row.probe ? row.probe->provider + ":" + row.probe->name : row.event},
+            {"cat", "pctx"},
+            {"ph", "i"},
+            {"ts", ts},
+            {"pid", row.pid},
+            {"tid", row.tid},
+            {"s", row.pid > 0 ? "t" : "g"}};
         const json args = args_of(row);
         if (!args.empty())
             instant["args"] = args;

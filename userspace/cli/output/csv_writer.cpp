@@ -52,7 +52,10 @@ public:
 
     void write(const Row& row) override
     {
-        const std::string args = row.args ? join_args(*row.args) : std::string();
+        // A probe's "provider:name" and arguments go where exec's argv does.
+        const std::string args = row.args    ? join_args(*row.args)
+                                 : row.probe ? probe_text(*row.probe)
+                                             : std::string();
         std::string line = std::to_string(row.time_ns) + "," + field(row.event) + "," +
                            std::to_string(row.pid) + "," + std::to_string(row.tid) + "," +
                            opt(row.child_pid) + "," + field(args) + "," +

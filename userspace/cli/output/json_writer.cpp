@@ -64,6 +64,17 @@ public:
         }
         if (row.args_truncated)
             j["args_truncated"] = true;
+        if (row.probe) {
+            j["provider"] = row.probe->provider;
+            j["name"] = row.probe->name;
+            j["args"] = nlohmann::json::array();
+            for (std::size_t i = 0; i < row.probe->args.size(); ++i) {
+                if (row.probe->is_signed[i])
+                    j["args"].push_back(row.probe->args[i]);
+                else
+                    j["args"].push_back(static_cast<std::uint64_t>(row.probe->args[i]));
+            }
+        }
         if (row.status)
             j["status"] = *row.status;
         if (row.signal)

@@ -62,7 +62,9 @@ public:
         }
 
         std::string note;
-        if (row.child_pid)
+        if (row.probe)
+            note = escape_text(probe_text(*row.probe));
+        else if (row.child_pid)
             note = std::to_string(*row.child_pid) + (row.unfollowed ? " (not followed)" : "");
         if (row.args)
             note = "'" + escape_text(join_args(*row.args)) + (row.args_truncated ? " ...'" : "'");

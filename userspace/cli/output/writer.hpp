@@ -16,7 +16,8 @@
 namespace pctx::cli {
 
 struct Row {
-    std::string event; // init_lwp, fini_lwp, exec, fork, exit, lwp_create, lwp_exit, tick, lost
+    std::string
+        event; // init_lwp, fini_lwp, exec, fork, exit, lwp_create, lwp_exit, tick, lost, probe
     pid_t pid = 0;
     pid_t tid = 0;
     std::uint64_t time_ns = 0;                    // CLOCK_MONOTONIC
@@ -36,7 +37,11 @@ struct Row {
     // image's) and exit rows (since its last exec). Empty when the row has none.
     std::vector<CounterValue> counters;
     std::vector<CounterValue> deltas; // tick: change since the thread's previous sample
+    std::optional<ProbeEvent> probe;  // probe: the hit
 };
+
+// A probe hit as text: "provider:name" and its arguments, each with its sign.
+std::string probe_text(const ProbeEvent& hit);
 
 class Writer {
 public:
