@@ -243,15 +243,15 @@ RunOptions::finish(const std::optional<std::vector<std::string>>& after_dashes)
         return usage("-e (follow across exec) and --stop-at-exec contradict each other");
 
     if (!sets_.empty() || tick_) {
-        const std::vector<EventInfo> events = list_events();
         for (const auto& spec : sets_) {
             CounterCheck check = check_counters(spec);
             if (!check.error.empty())
                 return UsageFailure{check.usage ? 2 : 1, "-c: " + check.error};
             config_.counters.sets.push_back(std::move(check.names));
         }
+        // Only -t needs the catalogue: list_events() opens each known event.
         if (tick_)
-            config_.counters.tick = tick_counter(events);
+            config_.counters.tick = tick_counter(list_events());
         const std::size_t total = config_.counters.all().size();
         if (total > kMaxCounters)
             return usage("-c: " + std::to_string(total) + " different events asked for" +
