@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -302,4 +304,37 @@ TEST_CASE("run --probe: the command's probe hits in the event stream, with their
     const auto bad = clitest::run({"run", "--probe", "nocolon", "--", "true"});
     CHECK(bad.status == 2);
     CHECK(bad.err.find("provider:name") != std::string::npos);
+}
+
+TEST_CASE("run --probe: a library's probes after its dlopen", "[probes][bpf]")
+{
+    clitest::Tracer t({"run", "-T", "0", "--format", "json", "--probe", "pctxlib:*", "--",
+                       testsupport::target("sdt_probes")});
+    auto read_until = [&](const std::string& what) {
+        for (auto line = t.read_line(); line; line = t.read_line())
+            if (line->find(what) != std::string::npos)
+                return true;
+        return false;
+    };
+    REQUIRE(read_until("\"event\":\"exec\""));
+    t.send("o\n");
+    REQUIRE(read_until("opened"));
+    // The maps are compared every 200 ms: fire until the first hit shows
+    // (10 s at most: a failure, not a timing).
+    bool hit = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!hit && std::chrono::steady_clock::now() < deadline) {
+        t.send("l 1\n");
+        for (auto line = t.read_line(); line; line = t.read_line()) {
+            if (line->find("\"event\":\"probe\"") != std::string::npos)
+                hit = true;
+            if (*line == "lfired")
+                break;
+        }
+    }
+    t.close_stdin();
+    const auto r = t.finish();
+    INFO(r.out << r.err);
+    CHECK(hit);
+    CHECK(r.status == 0);
 }

@@ -30,6 +30,10 @@ enum class Drain { More, Stop, Broken };
 // whether or not the kernel wakes it (see PCTX_WAKEUP_INTERVAL_NS).
 constexpr int kRepollMs = static_cast<int>(PCTX_WAKEUP_INTERVAL_NS / 1000000ULL);
 
+// How often traced processes' maps are compared for new probes (as probe
+// trace does): reading every maps file each loop would cost more than a hit.
+constexpr std::uint64_t kRescanNs = 200000000ULL;
+
 detail::UniqueFd open_pidfd(pid_t pid)
 {
     return detail::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
@@ -473,9 +477,15 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
     // will not wake us (see PCTX_WAKEUP_INTERVAL_NS): until the ring has been
     // quiet for two intervals, look again every interval.
     std::uint64_t ring_active_ns = monotonic_ns();
+    std::uint64_t rescanned_ns = monotonic_ns();
     for (;;) {
         int consumed = 0;
         const Drain d = drain_ring(*this, &consumed);
+        // Libraries loaded since (dlopen) may hold probes to enable.
+        if (probes && monotonic_ns() - rescanned_ns >= kRescanNs) {
+            rescanned_ns = monotonic_ns();
+            probes->rescan();
+        }
         check_losses();
         if (reconciling)
             reconciling = dispatcher.reconcile(monotonic_ns());

@@ -1,5 +1,7 @@
 #include "core/session_probes.hpp"
 
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 namespace pctx::detail {
@@ -11,6 +13,47 @@ SessionProbes::SessionProbes(std::vector<std::string> patterns,
 {
 }
 
+namespace {
+
+std::string maps_of(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+} // namespace
+
+int SessionProbes::enable_matching(ProbeControl& ctl)
+{
+    int enabled = 0;
+    for (const auto& p : ctl.probes())
+        for (const auto& pattern : patterns_)
+            if (probe_matches(pattern, p) && !ctl.probe(p.id).enabled) {
+                ctl.enable(p.id);
+                ++enabled;
+            }
+    return enabled;
+}
+
+void SessionProbes::rescan()
+{
+    for (auto& [pid, ctl] : controls_) {
+        std::string now = maps_of(pid);
+        if (now.empty() || now == maps_[pid])
+            continue;
+        maps_[pid] = std::move(now);
+        try {
+            if (ctl.check_libs())
+                enable_matching(ctl);
+        } catch (const ProbeError& e) {
+            diagnose_("cannot enable the probes newly mapped in pid " + std::to_string(pid) + ": " +
+                      e.what());
+        }
+    }
+}
+
 void SessionProbes::attach(pid_t pid, bool required)
 {
     if (patterns_.empty())
@@ -20,17 +63,12 @@ void SessionProbes::attach(pid_t pid, bool required)
         controls_.erase(old);
     }
     try {
+        // Before the scan: whatever is mapped after it changes this.
+        std::string maps = maps_of(pid);
         // Quiet: a traced process's unreadable objects are not the user's concern.
         auto ctl = ProbeControl::open_pid(pid, [](const std::string&) {});
-        bool any = false;
-        for (const auto& p : ctl.probes())
-            for (const auto& pattern : patterns_)
-                if (probe_matches(pattern, p) && !ctl.probe(p.id).enabled) {
-                    ctl.enable(p.id);
-                    any = true;
-                }
-        if (!any)
-            return;
+        enable_matching(ctl);
+        maps_[pid] = std::move(maps);
         ctl.on_hit([this](const ProbeHit& hit) {
             ProbeEvent ev{hit.pid,         hit.tid, hit.time_ns, hit.probe->provider,
                           hit.probe->name, {},      {}};
@@ -61,6 +99,7 @@ void SessionProbes::detach(pid_t pid)
     it->second.poll(0);
     lost_closed_ += it->second.lost();
     controls_.erase(it);
+    maps_.erase(pid);
 }
 
 void SessionProbes::poll(pid_t pid)

@@ -31,6 +31,10 @@ public:
     void detach(pid_t pid);
     // Delivers every pending hit (of pid only, when given).
     void poll(pid_t pid = 0);
+    // Libraries mapped or unmapped since (dlopen, dlclose): probes of new
+    // objects that match are enabled, those of unmapped ones go. Reads
+    // each process's maps: call it every few hundred milliseconds.
+    void rescan();
     // Hits lost so far (the probes' buffers were full).
     std::uint64_t lost() const;
 
@@ -39,6 +43,9 @@ private:
     std::function<void(const ProbeEvent&)> deliver_;
     std::function<void(const std::string&)> diagnose_;
     std::map<pid_t, ProbeControl> controls_;
+    std::map<pid_t, std::string> maps_; // each process's maps when last scanned
+    // Enables the probes of ctl that match and are not yet; how many.
+    int enable_matching(ProbeControl& ctl);
     std::uint64_t lost_closed_ = 0; // of controls closed since
 };
 
