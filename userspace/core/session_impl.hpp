@@ -1,5 +1,8 @@
-// The state behind a pctx::Session, shared by the files that build it
-// (session.cpp: start and stop; run_loop.cpp: the timed event loop).
+// The state behind a pctx::Session, shared by the files that build it:
+// session.cpp (creation and release), session_targets.cpp (what is traced
+// and how each process joins), run_loop.cpp (the timed event loop),
+// session_losses.cpp (the kernel's loss counters), session_counters.cpp
+// (per-thread counters) and session_probes.cpp (USDT probes).
 #pragma once
 
 #include "core/dispatcher.hpp"
