@@ -53,7 +53,8 @@ struct ForkEvent {
     pid_t tid = 0;       // the parent's forking thread
     pid_t child_pid = 0; // the new process
     // The child is traced from here on; false when it could not be (the
-    // tracked-process map was full: a loss, counted as tracked_full).
+    // tracked-process map was full: a loss, counted as tracked_full), or
+    // when a scoped parent's child was born outside the scope (no loss).
     bool followed = true;
     std::uint64_t time_ns = 0;
 };

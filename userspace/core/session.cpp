@@ -227,13 +227,13 @@ Session Session::attach(pid_t pid, const Options& options)
 Session Session::watch(const Options& options)
 {
     if (!options.system_wide && options.cgroup.empty())
-        throw Error("capture", "nothing to watch: give a cgroup (Options::cgroup) or the whole "
-                               "machine (Options::system_wide)");
+        throw Error("watch", "nothing to watch: give a cgroup (Options::cgroup) or the whole "
+                             "machine (Options::system_wide)");
     Counting counting;
     if (!options.counters.empty())
-        counting = open_counters("capture", options.counters);
+        counting = open_counters("watch", options.counters);
     auto impl = std::make_unique<Impl>(options, 0, false);
-    impl->loader = load_bpf("capture", options, counting.perf.get());
+    impl->loader = load_bpf("watch", options, counting.perf.get());
     impl->count_with(std::move(counting));
     return Session(std::move(impl));
 }
