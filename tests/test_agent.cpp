@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -72,10 +73,12 @@ struct FreshCgroup {
 // An agent over a cgroup, running on its own thread.
 class RunningAgent {
 public:
-    explicit RunningAgent(const std::string& cgroup)
+    explicit RunningAgent(const std::string& cgroup,
+                          std::chrono::seconds ttl = std::chrono::seconds(600))
         : agent_([&] {
               pctx::detail::AgentSettings s;
               s.cgroup = cgroup;
+              s.series_ttl = ttl;
               s.listen = "127.0.0.1:0";
               s.tick = std::chrono::milliseconds(200);
               return s;
@@ -374,4 +377,75 @@ TEST_CASE("agent: a real Prometheus server scraping it finds the workload's exec
         CHECK(*seconds == Approx(cpu).epsilon(0.05));
     }
     testsupport::shell("rm -rf " + dir);
+}
+
+TEST_CASE("agent: a series idle past --series-ttl is dropped once its processes are gone",
+          "[agent][bpf][hostonly]")
+{
+    FreshCgroup cg;
+    RunningAgent agent(cg.path, std::chrono::seconds(1));
+    run_workload(cg.path, 3, 0);
+    const std::vector<std::string> burner{"cgroup=\"" + cg.label() + "\"", "comm=\"agent_burn\""};
+    std::string scrape;
+    REQUIRE(eventually(
+        [&] {
+            scrape = http_get(agent.port(), "/metrics").second;
+            return sample_sum(scrape, "pctx_execs_total", burner) == 3;
+        },
+        std::chrono::seconds(30)));
+    INFO(scrape.substr(0, 4000));
+    REQUIRE(eventually(
+        [&] {
+            scrape = http_get(agent.port(), "/metrics").second;
+            int series = 0;
+            sample_sum(scrape, "pctx_execs_total", {burner[0]}, &series);
+            return series == 0;
+        },
+        std::chrono::seconds(30)));
+}
+
+TEST_CASE("pctx-bpf agent: serves until SIGTERM, ignores SIGHUP, leaves nothing attached",
+          "[agent][bpf][hostonly]")
+{
+    FreshCgroup cg;
+    clitest::Tracer agent({"agent", "--cgroup", cg.path, "--listen", "127.0.0.1:0", "-T", "1"});
+    const auto line = agent.read_line();
+    REQUIRE(line);
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+    const int port = std::stoi(m[1].str());
+    const auto programs = testsupport::bpf_programs_held_by(agent.pid());
+    CHECK_FALSE(programs.empty());
+    CHECK(http_get(port, "/metrics").first == 200);
+
+    agent.signal(SIGHUP);
+    run_workload(cg.path, 2, 0); // after SIGHUP, still tracing
+    const std::vector<std::string> burner{"cgroup=\"" + cg.label() + "\"", "comm=\"agent_burn\""};
+    CHECK(eventually(
+        [&] {
+            return sample_sum(http_get(port, "/metrics").second, "pctx_execs_total", burner) == 2;
+        },
+        std::chrono::seconds(30)));
+
+    agent.signal(SIGTERM);
+    const auto r = agent.finish();
+    INFO(r.err);
+    CHECK(r.status == 0);
+    CHECK(r.err.find("SIGHUP ignored") != std::string::npos);
+    CHECK(testsupport::bpf_programs_gone(programs));
+}
+
+TEST_CASE("pctx-bpf agent: bad options are usage errors (status 2)", "[agent]")
+{
+    for (const auto& args : std::vector<std::vector<std::string>>{{"agent", "-T", "0"},
+                                                                  {"agent", "--series-ttl", "-1"},
+                                                                  {"agent", "--listen", "nowhere"},
+                                                                  {"agent", "-c", ""},
+                                                                  {"agent", "-c", "no-such-event"},
+                                                                  {"agent", "extra"}}) {
+        const auto r = clitest::run(args);
+        INFO(args.back() << ": " << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.find("pctx-bpf agent") != std::string::npos);
+    }
 }

@@ -136,9 +136,10 @@ int AgentCommand::run(const std::optional<std::vector<std::string>>& after_dashe
         detail::Agent agent(settings);
         AgentSignals signals(agent);
         const auto colon = listen_.rfind(':');
-        std::fprintf(stderr, "pctx-bpf agent: serving http://%s:%d/metrics\n",
-                     listen_.substr(0, colon).c_str(), agent.port());
-        std::fflush(stderr);
+        // On stdout, once listening: what a supervisor or a test waits for.
+        std::printf("pctx-bpf agent: serving http://%s:%d/metrics\n",
+                    listen_.substr(0, colon).c_str(), agent.port());
+        std::fflush(stdout);
         const RunResult result = agent.run();
         if (result == RunResult::ControlLost) {
             std::fprintf(stderr, "pctx-bpf agent: the event stream broke; stopping\n");
