@@ -5,6 +5,7 @@
 #include "agent/agent.hpp"
 #include "agent/cgroup_label.hpp"
 #include "pctx/pctx.hpp"
+#include "support/as_nobody.hpp"
 #include "support/shell.hpp"
 #include "support/test_support.hpp"
 #include "test_cli_support.hpp"
@@ -307,6 +308,18 @@ TEST_CASE("agent: 500 short-lived processes of one comm fold into one series of 
     // Every process has ended: none is tracked any more.
     CHECK(sample_sum(scrape + "\n", "pctx_tracked_processes", {}) == 0);
 
+    // Every family the Grafana dashboard queries is one the agent exports.
+    const std::string dashboard =
+        clitest::slurp(std::string(PCTX_SOURCE_DIR) + "/deploy/grafana/pctx.json");
+    const std::regex family_name(R"((pctx_[a-z_]+|process_resident_memory_bytes))");
+    int queried = 0;
+    for (std::sregex_iterator it(dashboard.begin(), dashboard.end(), family_name), end; it != end;
+         ++it, ++queried) {
+        INFO(it->str());
+        CHECK(scrape.find("# TYPE " + it->str() + " ") != std::string::npos);
+    }
+    CHECK(queried >= 8);
+
     // promtool reads the exposition from its stdin.
     const std::string file = "/tmp/pctx-agent-scrape-" + std::to_string(::getpid()) + ".txt";
     {
@@ -448,4 +461,20 @@ TEST_CASE("pctx-bpf agent: bad options are usage errors (status 2)", "[agent]")
         CHECK(r.status == 2);
         CHECK(r.err.find("pctx-bpf agent") != std::string::npos);
     }
+}
+
+TEST_CASE("pctx-bpf agent: runs as user nobody with only CAP_BPF and CAP_PERFMON, as the "
+          "systemd unit starts it",
+          "[agent][bpf][hostonly]")
+{
+    FreshCgroup cg;
+    // Ambient capabilities pass through timeout's exec to the agent, which
+    // must be serving by then and stop cleanly on timeout's SIGTERM.
+    const auto [status, out] = testsupport::run_as_nobody(
+        {"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "5", testsupport::cli_for_nobody(),
+         "agent", "--cgroup", cg.path, "--listen", "127.0.0.1:0"},
+        {testsupport::kCapBpf, testsupport::kCapPerfmon});
+    INFO(out);
+    CHECK(status == 0);
+    CHECK(out.find("serving http://127.0.0.1:") != std::string::npos);
 }
