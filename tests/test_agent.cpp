@@ -478,3 +478,59 @@ TEST_CASE("pctx-bpf agent: runs as user nobody with only CAP_BPF and CAP_PERFMON
     CHECK(status == 0);
     CHECK(out.find("serving http://127.0.0.1:") != std::string::npos);
 }
+
+namespace {
+
+long rss_kib(pid_t pid)
+{
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.compare(0, 6, "VmRSS:") == 0)
+            return std::stol(line.substr(6));
+    return -1;
+}
+
+} // namespace
+
+TEST_CASE("pctx-bpf agent: 60 s of fork/exec churn leave its memory flat after warm-up",
+          "[agent][bpf][hostonly][slow]")
+{
+    FreshCgroup cg;
+    clitest::Tracer agent({"agent", "--cgroup", cg.path, "--listen", "127.0.0.1:0", "-T", "1"});
+    const auto line = agent.read_line();
+    REQUIRE(line);
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+    const int port = std::stoi(m[1].str());
+    const std::vector<std::string> burner{"cgroup=\"" + cg.label() + "\"", "comm=\"agent_burn\""};
+    // Waits until the agent has folded every exit so far, scraping as
+    // Prometheus would.
+    const auto folded = [&](int exits) {
+        return eventually(
+            [&] {
+                return sample_sum(http_get(port, "/metrics").second, "pctx_exits_total", burner) >=
+                       exits;
+            },
+            std::chrono::seconds(60));
+    };
+
+    int spawned = 0;
+    for (int i = 0; i < 4; ++i, spawned += 500)
+        run_workload(cg.path, 500, 0);
+    REQUIRE(folded(spawned));
+    const long warm = rss_kib(agent.pid());
+    REQUIRE(warm > 0);
+
+    const auto end = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < end) {
+        run_workload(cg.path, 500, 0);
+        spawned += 500;
+    }
+    REQUIRE(folded(spawned));
+    const long after = rss_kib(agent.pid());
+    INFO("RSS after warm-up " << warm << " KiB, after " << spawned << " processes " << after
+                              << " KiB");
+    CHECK(after - warm < 1024);
+    agent.signal(SIGTERM);
+    CHECK(agent.finish().status == 0);
+}
