@@ -231,6 +231,16 @@ std::string url_encoded(const std::string& s)
     return out;
 }
 
+// The port a started `pctx-bpf agent` says it serves on, once it does.
+int serving_port(clitest::Tracer& agent)
+{
+    const auto line = agent.read_line();
+    REQUIRE(line);
+    std::smatch m;
+    REQUIRE(std::regex_search(*line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+    return std::stoi(m[1].str());
+}
+
 } // namespace
 
 TEST_CASE("agent: container ids are parsed from docker, containerd, cri-o and podman cgroup paths",
@@ -422,11 +432,7 @@ TEST_CASE("pctx-bpf agent: serves until SIGTERM, ignores SIGHUP, leaves nothing 
 {
     FreshCgroup cg;
     clitest::Tracer agent({"agent", "--cgroup", cg.path, "--listen", "127.0.0.1:0", "-T", "1"});
-    const auto line = agent.read_line();
-    REQUIRE(line);
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
-    const int port = std::stoi(m[1].str());
+    const int port = serving_port(agent);
     const auto programs = testsupport::bpf_programs_held_by(agent.pid());
     CHECK_FALSE(programs.empty());
     CHECK(http_get(port, "/metrics").first == 200);
@@ -497,11 +503,7 @@ TEST_CASE("pctx-bpf agent: 60 s of fork/exec churn leave its memory flat after w
 {
     FreshCgroup cg;
     clitest::Tracer agent({"agent", "--cgroup", cg.path, "--listen", "127.0.0.1:0", "-T", "1"});
-    const auto line = agent.read_line();
-    REQUIRE(line);
-    std::smatch m;
-    REQUIRE(std::regex_search(*line, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
-    const int port = std::stoi(m[1].str());
+    const int port = serving_port(agent);
     const std::vector<std::string> burner{"cgroup=\"" + cg.label() + "\"", "comm=\"agent_burn\""};
     // Waits until the agent has folded every exit so far, scraping as
     // Prometheus would.
