@@ -16,6 +16,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake g++ make pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
       libcli11-dev nlohmann-json3-dev libcap-dev libcairo2-dev libncurses-dev catch2 \
+      prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -58,6 +59,10 @@ COPY --from=build /lib/x86_64-linux-gnu/libXdmcp.so.6 /lib/x86_64-linux-gnu/libX
 COPY --from=build /lib/x86_64-linux-gnu/libbrotlicommon.so.1 /lib/x86_64-linux-gnu/libbrotlicommon.so.1
 COPY --from=build /lib/x86_64-linux-gnu/libbsd.so.0 /lib/x86_64-linux-gnu/libbsd.so.0
 COPY --from=build /lib/x86_64-linux-gnu/libmd.so.0 /lib/x86_64-linux-gnu/libmd.so.0
+COPY --from=build /lib/x86_64-linux-gnu/libprometheus-cpp-pull.so.1.0 /lib/x86_64-linux-gnu/libprometheus-cpp-pull.so.1.0
+COPY --from=build /lib/x86_64-linux-gnu/libprometheus-cpp-core.so.1.0 /lib/x86_64-linux-gnu/libprometheus-cpp-core.so.1.0
+COPY --from=build /lib/x86_64-linux-gnu/libcivetweb-cpp.so.1 /lib/x86_64-linux-gnu/libcivetweb-cpp.so.1
+COPY --from=build /lib/x86_64-linux-gnu/libcivetweb.so.1 /lib/x86_64-linux-gnu/libcivetweb.so.1
 COPY --from=build /build/userspace/pctx-bpf /usr/bin/pctx-bpf
 USER 0
 ENTRYPOINT ["/usr/bin/pctx-bpf"]

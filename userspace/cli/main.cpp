@@ -1,4 +1,5 @@
 // pctx-bpf: command-line entry. Parsing only; each subcommand has its files.
+#include "cli/agent_command.hpp"
 #include "cli/doctor_command.hpp"
 #include "cli/help_text.hpp"
 #include "cli/list_command.hpp"
@@ -32,11 +33,13 @@ static int run_main(int argc, char** argv)
         return pctx::cli::probe_command(argc - 1, argv + 1);
     if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "run" &&
         std::string(argv[1]) != "list" && std::string(argv[1]) != "doctor" &&
-        std::string(argv[1]) != "plot" && std::string(argv[1]) != "top") {
-        std::fprintf(stderr,
-                     "pctx-bpf: unknown subcommand '%s' (run, list, doctor, probe, plot or top)\n"
-                     "Run 'pctx-bpf --help' for more information.\n",
-                     argv[1]);
+        std::string(argv[1]) != "plot" && std::string(argv[1]) != "top" &&
+        std::string(argv[1]) != "agent") {
+        std::fprintf(
+            stderr,
+            "pctx-bpf: unknown subcommand '%s' (run, list, doctor, probe, plot, top or agent)\n"
+            "Run 'pctx-bpf --help' for more information.\n",
+            argv[1]);
         return 2;
     }
 
@@ -50,6 +53,7 @@ static int run_main(int argc, char** argv)
         ->check(CLI::IsMember({"text", "json"}));
     pctx::cli::PlotCommand plot(app);
     pctx::cli::TopCommand top(app);
+    pctx::cli::AgentCommand agent(app);
 
     try {
         app.parse(argc, argv);
@@ -58,10 +62,11 @@ static int run_main(int argc, char** argv)
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        const std::string where = run.subcommand().parsed()    ? "pctx-bpf run"
-                                  : plot.subcommand().parsed() ? "pctx-bpf plot"
-                                  : top.subcommand().parsed()  ? "pctx-bpf top"
-                                                               : "pctx-bpf";
+        const std::string where = run.subcommand().parsed()     ? "pctx-bpf run"
+                                  : plot.subcommand().parsed()  ? "pctx-bpf plot"
+                                  : top.subcommand().parsed()   ? "pctx-bpf top"
+                                  : agent.subcommand().parsed() ? "pctx-bpf agent"
+                                                                : "pctx-bpf";
         std::fprintf(stderr, "%s: %s\nRun '%s --help' for more information.\n", where.c_str(),
                      e.what(), where.c_str());
         return 2;
@@ -85,6 +90,8 @@ static int run_main(int argc, char** argv)
         return plot.run(after_dashes);
     if (top.subcommand().parsed())
         return top.run(after_dashes);
+    if (agent.subcommand().parsed())
+        return agent.run(after_dashes);
     if (const auto failure = run.finish(after_dashes)) {
         if (failure->status == 2)
             std::fprintf(stderr,
