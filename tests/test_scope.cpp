@@ -27,20 +27,7 @@
 
 namespace {
 
-// The cgroup2 mount, mounted here when the machine has none (a bare VM).
-std::string cgroup2_mount()
-{
-    std::ifstream mounts("/proc/self/mounts");
-    std::string dev, dir, type, rest;
-    while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
-        if (type == "cgroup2")
-            return dir;
-    const std::string here = "/tmp/pctx-test-cgroup2";
-    ::mkdir(here.c_str(), 0755);
-    if (::mount("cgroup2", here.c_str(), "cgroup2", 0, nullptr) != 0)
-        FAIL("no cgroup2 mount and none can be made at " << here);
-    return here;
-}
+using testsupport::cgroup2_mount;
 
 // This process's own cgroup directory.
 std::string own_cgroup(const std::string& mount)

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -397,6 +399,20 @@ int Child::wait()
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
     return status;
+}
+
+std::string cgroup2_mount()
+{
+    std::ifstream mounts("/proc/self/mounts");
+    std::string dev, dir, type, rest;
+    while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
+        if (type == "cgroup2")
+            return dir;
+    const std::string here = "/tmp/pctx-test-cgroup2";
+    ::mkdir(here.c_str(), 0755);
+    if (::mount("cgroup2", here.c_str(), "cgroup2", 0, nullptr) != 0)
+        throw std::runtime_error("no cgroup2 mount and none can be made at " + here);
+    return here;
 }
 
 } // namespace testsupport

@@ -68,6 +68,9 @@ std::vector<pid_t> children_of_self();
 std::vector<pid_t> children_of(pid_t pid);
 
 bool alive(pid_t pid); // exists and is not a zombie
+// The cgroup2 mount, mounted at /tmp/pctx-test-cgroup2 when the machine has
+// none (a bare VM); throws when none can be made.
+std::string cgroup2_mount();
 // Waits (bounded) until pid is stopped (state T); false on timeout.
 bool stopped_within(pid_t pid, std::chrono::milliseconds timeout);
 // Waits, on pidfds, until every pid has exited; false on timeout.

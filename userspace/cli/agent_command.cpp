@@ -59,7 +59,8 @@ bool seconds_ok(double s, double max)
     return s > 0 && std::isfinite(s) && s <= max;
 }
 
-// SIGINT, SIGTERM and SIGHUP as the agent handles them while it lives.
+// SIGINT, SIGTERM and SIGHUP as the agent handles them while it lives, and
+// ignored after.
 class AgentSignals {
 public:
     explicit AgentSignals(detail::Agent& agent)
@@ -69,25 +70,26 @@ public:
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
         sa.sa_handler = on_stop;
-        ::sigaction(SIGINT, &sa, &old_int_);
-        ::sigaction(SIGTERM, &sa, &old_term_);
+        ::sigaction(SIGINT, &sa, nullptr);
+        ::sigaction(SIGTERM, &sa, nullptr);
         sa.sa_handler = on_hup;
-        ::sigaction(SIGHUP, &sa, &old_hup_);
+        ::sigaction(SIGHUP, &sa, nullptr);
     }
+    // The agent is stopping: a stop signal after this one (timeout(1) sends
+    // its SIGTERM to the process and to its group) has nothing left to stop
+    // and must not kill the agent while it shuts down.
     ~AgentSignals()
     {
-        ::sigaction(SIGINT, &old_int_, nullptr);
-        ::sigaction(SIGTERM, &old_term_, nullptr);
-        ::sigaction(SIGHUP, &old_hup_, nullptr);
         g_agent.store(nullptr);
+        struct sigaction ignore {};
+        sigemptyset(&ignore.sa_mask);
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(SIGINT, &ignore, nullptr);
+        ::sigaction(SIGTERM, &ignore, nullptr);
+        ::sigaction(SIGHUP, &ignore, nullptr);
     }
     AgentSignals(const AgentSignals&) = delete;
     AgentSignals& operator=(const AgentSignals&) = delete;
-
-private:
-    struct sigaction old_int_ {};
-    struct sigaction old_term_ {};
-    struct sigaction old_hup_ {};
 };
 
 } // namespace
