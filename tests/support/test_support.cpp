@@ -408,7 +408,7 @@ std::string cgroup2_mount()
     while (mounts >> dev >> dir >> type && std::getline(mounts, rest))
         if (type == "cgroup2")
             return dir;
-    const std::string here = "/tmp/pctx-test-cgroup2";
+    std::string here = "/tmp/pctx-test-cgroup2";
     ::mkdir(here.c_str(), 0755);
     if (::mount("cgroup2", here.c_str(), "cgroup2", 0, nullptr) != 0)
         throw std::runtime_error("no cgroup2 mount and none can be made at " + here);
