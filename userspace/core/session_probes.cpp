@@ -58,10 +58,8 @@ void SessionProbes::attach(pid_t pid, bool required)
 {
     if (patterns_.empty())
         return;
-    if (const auto old = controls_.find(pid); old != controls_.end()) {
-        lost_closed_ += old->second.lost();
-        controls_.erase(old);
-    }
+    // An exec's old image: its pending hits go out before the exec does.
+    detach(pid);
     try {
         // Before the scan: whatever is mapped after it changes this.
         std::string maps = maps_of(pid);
