@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -219,62 +218,51 @@ TEST_CASE("a command that dies before it starts raises no SIGPIPE in the embeddi
     CHECK(testsupport::children_of_self().empty());
 }
 
-namespace {
-bool preempt_rt()
-{
-    utsname u{};
-    return ::uname(&u) == 0 && std::string(u.version).find("PREEMPT_RT") != std::string::npos;
-}
-} // namespace
-
 TEST_CASE("ticks under constant switching: whole readings that never go back, never past the "
           "total after them",
           "[bpf][counters]")
 {
     // 4 spinning threads on this machine's CPUs: preempted all the time, so
-    // BPF rewrites their entries while the ticks read them.
-    pctx::Options options;
-    options.counters = "cpu-clock,context-switches";
-    auto session = pctx::Session::spawn({target("busy_threads"), "4", "300"}, options);
-    std::map<pid_t, std::vector<std::uint64_t>> cpu, switches;
-    std::map<pid_t, std::pair<std::uint64_t, std::uint64_t>> finals;
-    auto value = [](const std::vector<pctx::CounterValue>& v, const char* name) {
-        for (const auto& c : v)
-            if (c.name == name)
-                return c.value;
-        return std::uint64_t{0};
-    };
-    session.handlers().tick = [&](const pctx::LwpEvent& ev) {
-        const auto v = session.read_counters(ev.pid, ev.tid);
-        cpu[ev.tid].push_back(value(v, "cpu-clock"));
-        switches[ev.tid].push_back(value(v, "context-switches"));
-    };
-    session.handlers().fini_lwp = [&](const pctx::LwpEvent& ev) {
-        const auto v = session.read_counters(ev.pid, ev.tid);
-        finals[ev.tid] = {value(v, "cpu-clock"), value(v, "context-switches")};
-    };
-    REQUIRE(session.run(std::chrono::milliseconds(3)) == pctx::RunResult::Finished);
-    CHECK(cpu.size() == 4);
-    for (const auto& [tid, values] : cpu) {
-        std::ostringstream seen;
-        for (std::size_t i = 0; i < values.size(); ++i)
-            seen << ' ' << values[i] << '/' << switches[tid][i];
-        INFO("tid " << tid << ", " << values.size()
-                    << " ticks (cpu-clock/switches):" << seen.str());
-        CHECK(values.size() >= 3); // dozens on the host, fewer under TCG
-        CHECK(std::is_sorted(values.begin(), values.end()));
-        // Debian's 6.1-rt under TCG shows, in about one full run of two, one
-        // tick whose context-switch reading is one less than the tick
-        // before, at the same cpu-clock: not understood yet (start_valid
-        // and wrapped times were ruled out). Reported there, a failure
-        // everywhere else.
-        if (preempt_rt() && !std::is_sorted(switches[tid].begin(), switches[tid].end()))
-            WARN("PREEMPT_RT: context-switch ticks went back (known, open)");
-        else
+    // BPF rewrites their entries while the ticks read them. Their ends race
+    // the ticks too (a thread that exits while it is read): three runs, as
+    // one showed that race about one time in two under TCG.
+    for (int round = 0; round < 3; ++round) {
+        INFO("round " << round);
+        pctx::Options options;
+        options.counters = "cpu-clock,context-switches";
+        auto session = pctx::Session::spawn({target("busy_threads"), "4", "300"}, options);
+        std::map<pid_t, std::vector<std::uint64_t>> cpu, switches;
+        std::map<pid_t, std::pair<std::uint64_t, std::uint64_t>> finals;
+        auto value = [](const std::vector<pctx::CounterValue>& v, const char* name) {
+            for (const auto& c : v)
+                if (c.name == name)
+                    return c.value;
+            return std::uint64_t{0};
+        };
+        session.handlers().tick = [&](const pctx::LwpEvent& ev) {
+            const auto v = session.read_counters(ev.pid, ev.tid);
+            cpu[ev.tid].push_back(value(v, "cpu-clock"));
+            switches[ev.tid].push_back(value(v, "context-switches"));
+        };
+        session.handlers().fini_lwp = [&](const pctx::LwpEvent& ev) {
+            const auto v = session.read_counters(ev.pid, ev.tid);
+            finals[ev.tid] = {value(v, "cpu-clock"), value(v, "context-switches")};
+        };
+        REQUIRE(session.run(std::chrono::milliseconds(3)) == pctx::RunResult::Finished);
+        CHECK(cpu.size() == 4);
+        for (const auto& [tid, values] : cpu) {
+            std::ostringstream seen;
+            for (std::size_t i = 0; i < values.size(); ++i)
+                seen << ' ' << values[i] << '/' << switches[tid][i];
+            INFO("tid " << tid << ", " << values.size()
+                        << " ticks (cpu-clock/switches):" << seen.str());
+            CHECK(values.size() >= 3); // dozens on the host, fewer under TCG
+            CHECK(std::is_sorted(values.begin(), values.end()));
             CHECK(std::is_sorted(switches[tid].begin(), switches[tid].end()));
-        REQUIRE(finals.count(tid) == 1);
-        CHECK(values.back() <= finals[tid].first);
-        CHECK(switches[tid].back() <= finals[tid].second);
+            REQUIRE(finals.count(tid) == 1);
+            CHECK(values.back() <= finals[tid].first);
+            CHECK(switches[tid].back() <= finals[tid].second);
+        }
     }
 }
 

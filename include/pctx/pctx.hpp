@@ -130,6 +130,8 @@ struct Handlers {
     std::function<void(const LwpEvent&)> fini_lwp;
     std::function<void(const LwpEvent&)> lwp_create;
     std::function<void(const LwpEvent&)> lwp_exit;
+    // Every sample, once per live thread; a thread that ends while the
+    // sample is taken has no tick then: its fini_lwp follows with its totals.
     std::function<void(const LwpEvent&)> tick;
     std::function<void(const ForkEvent&)> fork;
     std::function<void(const ExecEvent&)> exec;

@@ -130,12 +130,14 @@ std::vector<CounterValue> Session::read_counters(pid_t pid, pid_t tid) const
 
 // A running thread's state with its current slice added to the totals of
 // its counters read from perf (time counters come from its runtime, see
-// counter_snapshot()). The entry is read again after the counters: if it
-// changed meanwhile, the thread switched, and the second reading is its
-// up-to-date state.
-pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) const
+// counter_snapshot()), into t. The entry is read again after the counters:
+// if it changed meanwhile, the thread switched, and the second reading is
+// its up-to-date state, which holds the slice read before. False when the
+// thread ended meanwhile: a tick without its live slice would fall below
+// the tick before, and its fini_lwp, next, has its totals.
+bool Session::Impl::with_current_slice(const detail::ThreadEntry& entry, pctx_thread& t) const
 {
-    pctx_thread t = entry.state;
+    t = entry.state;
     for (int attempt = 0; t.on_cpu && attempt < 3; ++attempt) {
         detail::CounterValues live{};
         for (std::size_t k = 0; k < perf->size(); ++k) {
@@ -148,7 +150,7 @@ pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) 
         }
         pctx_thread again{};
         if (loader->read_thread(entry.kernel_tid, again) != 0)
-            break; // gone: its exit record has its totals
+            return false;
         if (again.seq == t.seq) {
             for (std::size_t k = 0; k < perf->size(); ++k)
                 t.c[k].total += live[k];
@@ -156,7 +158,7 @@ pctx_thread Session::Impl::with_current_slice(const detail::ThreadEntry& entry) 
         }
         t = again;
     }
-    return t;
+    return true;
 }
 
 const detail::CounterSnapshot& Session::Impl::counter_snapshot()
@@ -172,7 +174,8 @@ const detail::CounterSnapshot& Session::Impl::counter_snapshot()
         pctx_thread live;
         const pctx_thread* t = &entry.state;
         if (t->on_cpu) {
-            live = with_current_slice(entry);
+            if (!with_current_slice(entry, live))
+                continue;
             t = &live;
         }
         // Time counters: what the scheduler has accounted since the last

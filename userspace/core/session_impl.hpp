@@ -76,7 +76,7 @@ public:
     const detail::CounterSnapshot& counter_snapshot();
     detail::CounterSnapshot snapshot;
     std::vector<detail::ThreadEntry> sampled; // read_threads()'s output, reused
-    pctx_thread with_current_slice(const detail::ThreadEntry& entry) const;
+    bool with_current_slice(const detail::ThreadEntry& entry, pctx_thread& t) const;
 
     // pid (ours) as Options::pidns sees it; throws Error when it cannot.
     pid_t seen(pid_t pid) const;

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdarg>
@@ -214,18 +215,21 @@ int LifecycleLoader::read_thread(std::uint32_t kernel_tid, pctx_thread& out) con
 {
     // The map's values hold the requested counters only; the rest stays 0.
     const std::size_t size = bpf_map__value_size(skel_->maps.threads);
-    pctx_thread first{}, again{};
-    // A seqlock read: the first copy is whole if seq was even and the same
-    // before it (its own) and after it (the second copy's). An odd or moved
-    // seq means BPF was mid-update: read again (it is a few stores).
-    for (int tries = 0; tries < 1000; ++tries) {
-        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &first, size,
-                                 0) != 0 ||
-            bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &again, size,
+    // A seqlock read from outside: a lookup is the kernel's memcpy, whose
+    // load order is its own (without FSRM, x86 copies backwards when the
+    // addresses suggest it, so seq can be the last field read). The copy in
+    // the middle of three lookups that read the same even seq is whole:
+    // seq, monotonic, held still from somewhere in the first to somewhere
+    // in the third, and BPF writes fields only while seq is odd.
+    std::array<pctx_thread, 3> copies{};
+    for (int n = 0; n < 1000; ++n) {
+        pctx_thread& c = copies.at(n % 3);
+        if (bpf_map__lookup_elem(skel_->maps.threads, &kernel_tid, sizeof(kernel_tid), &c, size,
                                  0) != 0)
             return errno;
-        if ((first.seq & 1U) == 0 && first.seq == again.seq) {
-            out = first;
+        const pctx_thread& first = copies.at((n + 1) % 3);
+        if (n >= 2 && (c.seq & 1U) == 0 && first.seq == c.seq) {
+            out = copies.at((n + 2) % 3);
             return 0;
         }
     }
