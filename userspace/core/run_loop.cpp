@@ -83,13 +83,14 @@ void Session::Impl::probes_after(const pctx_record& rec)
 static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
 {
     std::exception_ptr thrown;
+    detail::TargetContext ctx = s.target_context();
     const detail::LifecycleLoader::RecordFn fn = [&](const pctx_record& rec, std::size_t size) {
         try {
             s.probes_before(rec);
             if (rec.type == PCTX_REC_ENTER)
-                s.on_enter(rec);
+                s.target.enter(ctx, rec);
             else if (rec.type == PCTX_REC_LEAVE)
-                s.on_leave(rec);
+                s.target.leave(ctx, rec);
             else
                 s.dispatcher.dispatch(rec, size);
             s.probes_after(rec);
@@ -188,7 +189,7 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         if (reconciling)
             reconciling = dispatcher.reconcile(monotonic_ns());
         if (d == Drain::Broken) {
-            diagnose("lost control of pid " + std::to_string(target) +
+            diagnose("lost control of pid " + std::to_string(target.pid()) +
                      ": the kernel's event stream failed");
             return RunResult::ControlLost;
         }

@@ -61,14 +61,6 @@ int ExitEvent::shell_status() const
     return exited() ? exit_code() : 128 + signal();
 }
 
-std::uint64_t monotonic_ns()
-{
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL +
-           static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
 std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options& options,
                                                   const detail::PerfEventSet* perf)
 {
@@ -104,6 +96,11 @@ std::unique_ptr<detail::LifecycleLoader> load_bpf(const char* fn, const Options&
 
 namespace {
 
+detail::Scope scope_of(const Options& options)
+{
+    return detail::Scope{options.cgroup, options.system_wide};
+}
+
 void check_capturable(pid_t pid)
 {
     const std::string p = std::to_string(pid);
@@ -127,8 +124,8 @@ void check_capturable(pid_t pid)
 
 } // namespace
 
-Session::Impl::Impl(Options opts, pid_t pid, bool was_spawned)
-    : options(std::move(opts)), target(pid), spawned(was_spawned)
+Session::Impl::Impl(Options opts, detail::Target what)
+    : options(std::move(opts)), target(std::move(what))
 {
     handlers.diagnostic = [](const std::string& fn, const std::string& msg) {
         std::fprintf(stderr, "pctx: %s: %s\n", fn.c_str(), msg.c_str());
@@ -136,7 +133,9 @@ Session::Impl::Impl(Options opts, pid_t pid, bool was_spawned)
     wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     // Without it terminate() could not end a run: refuse to start instead.
     if (!wake)
-        throw Error(was_spawned ? "create" : "capture",
+        throw Error(target.is_spawned() ? "create"
+                    : target.pid() != 0 ? "capture"
+                                        : "watch",
                     std::string("cannot create the eventfd that ends a run: ") +
                         std::strerror(errno));
 }
@@ -151,9 +150,43 @@ void Session::Impl::release() noexcept
     }
     // The tree dies first, while nothing is left to observe it; then the BPF
     // links close with the loader.
-    spawner.reset();
+    target.release();
     loader.reset();
     perf.reset();
+}
+
+detail::TargetContext Session::Impl::target_context()
+{
+    return detail::TargetContext{*loader, dispatcher, perf.get(),
+                                 [this](const std::string& message) {
+                                     diagnose(message);
+                                 }};
+}
+
+void Session::Impl::start_target()
+{
+    if (!options.probes.empty())
+        probes = std::make_unique<detail::SessionProbes>(
+            options.probes,
+            [this](const ProbeEvent& hit) {
+                if (!handlers.probe)
+                    return;
+                ProbeEvent ev = hit;
+                ev.time_ns = dispatcher.advance(hit.time_ns);
+                handlers.probe(ev);
+            },
+            [this](const std::string& message) { diagnose(message); });
+    std::uint32_t flags = 0;
+    if (options.follow_forks)
+        flags |= PCTX_TRACK_FOLLOW_FORK;
+    if (options.stop_at_exec)
+        flags |= PCTX_TRACK_STOP_AT_EXEC;
+    detail::TargetContext ctx = target_context();
+    target.start(ctx, flags);
+    // A started command's probes are enabled at its first exec.
+    if (probes && !target.is_spawned())
+        for (pid_t pid : target.captured_pids())
+            probes->attach(pid, true);
 }
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -201,27 +234,17 @@ Session Session::spawn(const std::string& program, const std::vector<std::string
     } catch (const std::runtime_error& e) {
         throw Error("create", std::string(e.what()) + ", program '" + name + "'");
     }
-    auto impl = std::make_unique<Impl>(options, spawner->target(), true);
-    impl->program = name;
+    auto impl = std::make_unique<Impl>(
+        options, detail::Target::spawned(name, std::move(spawner), scope_of(options)));
     impl->count_with(std::move(counting));
     impl->loader = std::move(loader);
-    impl->spawner = std::move(spawner);
-    impl->dispatcher.set_root(impl->target);
+    impl->dispatcher.set_root(impl->target.root());
     return Session(std::move(impl));
 }
 
 Session Session::attach(pid_t pid, const Options& options)
 {
-    check_capturable(pid);
-    Counting counting;
-    if (!options.counters.empty())
-        counting = open_counters("capture", options.counters);
-    auto impl = std::make_unique<Impl>(options, pid, false);
-    const pid_t root = impl->seen(pid); // before loading: it may refuse
-    impl->loader = load_bpf("capture", options, counting.perf.get());
-    impl->count_with(std::move(counting));
-    impl->dispatcher.set_root(root);
-    return Session(std::move(impl));
+    return attach(std::vector<pid_t>{pid}, options);
 }
 
 Session Session::watch(const Options& options)
@@ -232,7 +255,7 @@ Session Session::watch(const Options& options)
     Counting counting;
     if (!options.counters.empty())
         counting = open_counters("watch", options.counters);
-    auto impl = std::make_unique<Impl>(options, 0, false);
+    auto impl = std::make_unique<Impl>(options, detail::Target::scope(scope_of(options)));
     impl->loader = load_bpf("watch", options, counting.perf.get());
     impl->count_with(std::move(counting));
     return Session(std::move(impl));
@@ -275,22 +298,27 @@ Session Session::attach(const std::vector<pid_t>& pids, const Options& options)
 {
     if (pids.empty())
         throw Error("capture", "no pid to capture");
-    Session session = attach(pids.front(), options);
-    for (std::size_t i = 1; i < pids.size(); ++i) {
-        check_capturable(pids[i]);
-        session.impl_->seen(pids[i]);
-        session.impl_->extra_targets.push_back(pids[i]);
-    }
-    return session;
+    for (pid_t pid : pids)
+        check_capturable(pid);
+    Counting counting;
+    if (!options.counters.empty())
+        counting = open_counters("capture", options.counters);
+    // Before loading: a pid the reporting namespace cannot see is refused.
+    auto impl = std::make_unique<Impl>(
+        options, detail::Target::captured(pids, options.pidns, scope_of(options)));
+    impl->loader = load_bpf("capture", options, counting.perf.get());
+    impl->count_with(std::move(counting));
+    impl->dispatcher.set_root(impl->target.root());
+    return Session(std::move(impl));
 }
 
 pid_t Session::pid() const
 {
-    return impl_->target;
+    return impl_->target.pid();
 }
 bool Session::spawned() const
 {
-    return impl_->spawned;
+    return impl_->target.is_spawned();
 }
 std::optional<ExitEvent> Session::target_exit() const
 {

@@ -1,17 +1,17 @@
 // The state behind a pctx::Session, shared by the files that build it:
-// session.cpp (creation and release), session_targets.cpp (what is traced
-// and how each process joins), run_loop.cpp (the timed event loop),
+// session.cpp (creation and release), run_loop.cpp (the timed event loop),
 // session_losses.cpp (the kernel's loss counters), session_counters.cpp
 // (per-thread counters) and session_probes.cpp (USDT probes).
 #pragma once
 
 #include "core/dispatcher.hpp"
 #include "core/session_probes.hpp"
+#include "core/target.hpp"
 #include "counters/perf_events.hpp"
 #include "loader/lifecycle_loader.hpp"
+#include "common/clock.hpp"
 #include "common/unique_fd.hpp"
 #include "pctx/pctx.hpp"
-#include "spawn/spawner.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -35,21 +35,17 @@ Counting open_counters(const char* fn, const std::string& spec);
 
 class Session::Impl {
 public:
-    Impl(Options opts, pid_t pid, bool was_spawned);
+    Impl(Options opts, detail::Target what);
 
     RunResult run(std::chrono::milliseconds interval, unsigned nsamples);
     void release() noexcept;
 
     Options options;
     Handlers handlers;
-    pid_t target;
-    std::vector<pid_t> extra_targets; // more captured processes, beyond target
-    bool spawned;
-    std::string program;                        // spawned: argv[0] as given, for messages
+    detail::Target target;                      // what is traced: a command, processes, a scope
     std::unique_ptr<detail::PerfEventSet> perf; // requested counters, or none
     std::vector<std::string> counter_names;
     std::unique_ptr<detail::LifecycleLoader> loader; // after perf: it counts with it
-    std::unique_ptr<detail::Spawner> spawner;
     detail::Dispatcher dispatcher{handlers, [this](pid_t pid) {
                                       if (loader)
                                           loader->forget_dead(pid);
@@ -78,38 +74,20 @@ public:
     std::vector<detail::ThreadEntry> sampled; // read_threads()'s output, reused
     bool with_current_slice(const detail::ThreadEntry& entry, pctx_thread& t) const;
 
-    // pid (ours) as Options::pidns sees it; throws Error when it cannot.
-    pid_t seen(pid_t pid) const;
-
-    // A cgroup or the machine is traced (Options::cgroup, system_wide).
-    bool scoped() const { return options.system_wide || !options.cgroup.empty(); }
-    // A process joined the scope / left it (PCTX_REC_ENTER, PCTX_REC_LEAVE).
-    void on_enter(const pctx_record& rec);
-    void on_leave(const pctx_record& rec);
-    // run() has nothing left to follow: the tree is gone, or the command a
-    // scope lasts for has exited.
-    bool finished() const;
+    // What the target works with as processes come and go.
+    detail::TargetContext target_context();
+    // run() has nothing left to follow (Target::finished).
+    bool finished() const { return target.finished(dispatcher); }
 
 private:
     RunResult run_loop(std::chrono::milliseconds interval, unsigned nsamples);
+    // Starts the target, and the probes of the processes it captures.
     void start_target();
-    void track_captured(pid_t pid, std::uint32_t flags);
-    // The scope's processes now, each captured as a scoped process.
-    void capture_scope();
-    // A tracked process joins the dispatcher with the threads /proc listed
-    // after its seeding, those missing from counted (counted_threads(),
-    // taken after the listing) uncounted.
-    void add_listed(pid_t pid, const std::vector<pid_t>& tids,
-                    const std::map<pid_t, std::set<pid_t>>& counted, bool at_start);
-    // Every counted thread's tid, by process, in one sampling pass.
-    std::map<pid_t, std::set<pid_t>> counted_threads();
-    // Dispatches what the ring holds; false when a handler asked to stop.
-    bool drain();
     void check_losses();
     void diagnose(const std::string& message) const;
 };
 
-std::uint64_t monotonic_ns();
+using detail::monotonic_ns;
 
 // Loads the lifecycle program for a session (counting with perf, if given);
 // BPF failures become Error(fn, ...).

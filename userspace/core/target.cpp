@@ -1,8 +1,9 @@
 // What a session traces, and how each joins: the started command, the
 // captured processes, and a scope's (a cgroup's, the machine's) processes,
 // those there at the start and those that enter or leave it later.
-#include "core/session_impl.hpp"
+#include "core/target.hpp"
 
+#include "common/clock.hpp"
 #include "procfs/pid_namespace.hpp"
 #include "procfs/procfs.hpp"
 #include "scope/cgroup_scope.hpp"
@@ -16,15 +17,15 @@
 #include <cstring>
 #include <map>
 
-namespace pctx {
+namespace pctx::detail {
 namespace {
 
-detail::UniqueFd open_pidfd(pid_t pid)
+UniqueFd open_pidfd(pid_t pid)
 {
-    return detail::UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
 }
 
-bool has_exited(const detail::UniqueFd& pidfd)
+bool has_exited(const UniqueFd& pidfd)
 {
     pollfd p{pidfd.get(), POLLIN, 0};
     return ::poll(&p, 1, 0) == 1;
@@ -32,70 +33,76 @@ bool has_exited(const detail::UniqueFd& pidfd)
 
 } // namespace
 
-void Session::Impl::start_target()
+Target Target::spawned(std::string program, std::unique_ptr<Spawner> spawner, Scope scope)
 {
-    if (!options.probes.empty())
-        probes = std::make_unique<detail::SessionProbes>(
-            options.probes,
-            [this](const ProbeEvent& hit) {
-                if (!handlers.probe)
-                    return;
-                ProbeEvent ev = hit;
-                ev.time_ns = dispatcher.advance(hit.time_ns);
-                handlers.probe(ev);
-            },
-            [this](const std::string& message) { diagnose(message); });
-    std::uint32_t flags = 0;
-    if (options.follow_forks)
-        flags |= PCTX_TRACK_FOLLOW_FORK;
-    if (options.stop_at_exec)
-        flags |= PCTX_TRACK_STOP_AT_EXEC;
-    const std::string p = std::to_string(target);
+    Target t;
+    t.pids_.push_back(spawner->target());
+    t.root_ = t.pids_.front();
+    t.program_ = std::move(program);
+    t.spawner_ = std::move(spawner);
+    t.spawned_ = true;
+    t.scope_ = std::move(scope);
+    return t;
+}
 
-    if (scoped())
-        capture_scope();
-    if (spawned) {
-        if (int err = loader->track(target, flags | PCTX_TRACK_FIRST_EXEC); err != 0)
+Target Target::captured(const std::vector<pid_t>& pids, pid_t pidns, Scope scope)
+{
+    Target t;
+    t.pids_ = pids;
+    t.pidns_ = pidns;
+    t.scope_ = std::move(scope);
+    for (pid_t pid : pids)
+        t.seen(pid); // refused before anything is loaded
+    t.root_ = pids.empty() ? 0 : t.seen(pids.front());
+    return t;
+}
+
+Target Target::scope(Scope scope)
+{
+    Target t;
+    t.scope_ = std::move(scope);
+    return t;
+}
+
+void Target::start(TargetContext& ctx, std::uint32_t flags)
+{
+    if (scope_.any())
+        capture_scope(ctx);
+    if (spawner_) {
+        const pid_t target = pids_.front();
+        const std::string p = std::to_string(target);
+        if (int err = ctx.loader.track(target, flags | PCTX_TRACK_FIRST_EXEC); err != 0)
             throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
-        dispatcher.add_spawned(target, monotonic_ns());
+        ctx.dispatcher.add_spawned(target, monotonic_ns());
         // Counted from its first instruction: it is waiting, not yet run.
-        if (int err = loader->seed_threads(target); err != 0)
+        if (int err = ctx.loader.seed_threads(target); err != 0)
             throw Error("run", "cannot count pid " + p + ": " + std::strerror(err));
-        if (int err = spawner->start(); err != 0) {
-            loader->untrack(target);
+        if (int err = spawner_->start(); err != 0) {
+            ctx.loader.untrack(target);
             release();
             if (err == ENOENT || err == ENOTDIR)
-                throw Error("run", detail::program_not_found(program));
-            throw Error("run", "cannot execute program '" + program + "': " + std::strerror(err));
+                throw Error("run", program_not_found(program_));
+            throw Error("run", "cannot execute program '" + program_ + "': " + std::strerror(err));
         }
         return;
     }
-
-    if (target != 0)
-        track_captured(target, flags);
-    for (pid_t pid : extra_targets)
-        track_captured(pid, flags);
-    if (probes) {
-        if (target != 0)
-            probes->attach(target, true);
-        for (pid_t pid : extra_targets)
-            probes->attach(pid, true);
-    }
+    for (pid_t pid : pids_)
+        track_captured(ctx, pid, flags);
 }
 
-pid_t Session::Impl::seen(pid_t pid) const
+pid_t Target::seen(pid_t pid) const
 {
-    if (options.pidns == 0)
+    if (pidns_ == 0)
         return pid;
-    const pid_t id = detail::pid_seen_from(pid, options.pidns);
+    const pid_t id = pid_seen_from(pid, pidns_);
     if (id == 0)
         throw Error("capture", "pid " + std::to_string(pid) +
                                    " is outside the pid namespace of pid " +
-                                   std::to_string(options.pidns) + ": it cannot be reported there");
+                                   std::to_string(pidns_) + ": it cannot be reported there");
     return id;
 }
 
-void Session::Impl::track_captured(pid_t host_pid, std::uint32_t flags)
+void Target::track_captured(TargetContext& ctx, pid_t host_pid, std::uint32_t flags) const
 {
     // The loader and the events speak the reporting namespace's ids; /proc
     // and pidfds speak ours.
@@ -103,65 +110,64 @@ void Session::Impl::track_captured(pid_t host_pid, std::uint32_t flags)
     const std::string p = std::to_string(pid);
     // The pidfd pins the process's identity: once tracked, it cannot die
     // unseen, and if it died first its pid must not be tracked for a stranger.
-    detail::UniqueFd pidfd = open_pidfd(host_pid);
+    UniqueFd pidfd = open_pidfd(host_pid);
     if (!pidfd)
         throw Error("run", "pid " + p + " doesn't exist");
-    if (int err = loader->track(pid, flags); err != 0)
+    if (int err = ctx.loader.track(pid, flags); err != 0)
         throw Error("run", "cannot track pid " + p + ": " + std::strerror(err));
     if (has_exited(pidfd)) {
-        loader->untrack(pid);
+        ctx.loader.untrack(pid);
         throw Error("run", "pid " + p + " exited before it could be tracked");
     }
     // Threads born from here on are counted by BPF; these are the ones before.
-    if (int err = loader->seed_threads(pid); err != 0)
+    if (int err = ctx.loader.seed_threads(pid); err != 0)
         throw Error("run", "cannot count the threads of pid " + p + ": " + std::strerror(err));
     // Listed after tracking began, so a thread is either listed or reported.
     std::vector<pid_t> tids;
-    for (pid_t tid : detail::list_threads(host_pid))
-        if (const pid_t id = options.pidns ? detail::pid_seen_from(tid, options.pidns) : tid)
+    for (pid_t tid : list_threads(host_pid))
+        if (const pid_t id = pidns_ != 0 ? pid_seen_from(tid, pidns_) : tid)
             tids.push_back(id); // 0: gone since it was listed
     std::set<pid_t> uncounted;
-    if (perf) {
-        const std::set<pid_t> counted = counted_threads()[pid];
+    if (ctx.perf) {
+        const std::set<pid_t> counted = counted_threads(ctx)[pid];
         for (pid_t tid : tids)
             if (counted.count(tid) == 0)
                 uncounted.insert(tid);
     }
-    dispatcher.add_captured(pid, tids, uncounted, monotonic_ns());
+    ctx.dispatcher.add_captured(pid, tids, uncounted, monotonic_ns());
 }
 
-void Session::Impl::capture_scope()
+void Target::capture_scope(TargetContext& ctx) const
 {
     std::vector<pid_t> pids;
     try {
-        pids = options.system_wide ? detail::all_processes()
-                                   : detail::cgroup_processes(detail::open_cgroup(options.cgroup));
+        pids = scope_.all ? all_processes() : cgroup_processes(open_cgroup(scope_.cgroup));
     } catch (const std::exception& e) {
         throw Error("run", e.what());
     }
     const pid_t self = ::getpid();
-    const pid_t supervisor = spawner ? spawner->supervisor() : 0;
+    const pid_t supervisor = spawner_ ? spawner_->supervisor() : 0;
     // Each tracked first, then all seeded in one pass and checked in one
     // more: a machine's hundreds of processes cost two walks, not hundreds.
-    std::vector<std::pair<pid_t, detail::UniqueFd>> tracked;
+    std::vector<std::pair<pid_t, UniqueFd>> tracked;
     for (pid_t pid : pids) {
         // The tracer and its own helper are not traced; the targets are
         // tracked as such.
-        if (pid == self || pid == supervisor || pid == target || dispatcher.knows(pid) ||
-            std::find(extra_targets.begin(), extra_targets.end(), pid) != extra_targets.end())
+        if (pid == self || pid == supervisor || ctx.dispatcher.knows(pid) ||
+            std::find(pids_.begin(), pids_.end(), pid) != pids_.end())
             continue;
-        detail::UniqueFd pidfd = open_pidfd(pid);
+        UniqueFd pidfd = open_pidfd(pid);
         if (!pidfd)
             continue; // gone since it was listed
-        if (const int err = loader->track(pid, PCTX_TRACK_SCOPED | PCTX_TRACK_FOLLOW_FORK);
+        if (const int err = ctx.loader.track(pid, PCTX_TRACK_SCOPED | PCTX_TRACK_FOLLOW_FORK);
             err != 0) {
-            diagnose("cannot track pid " + std::to_string(pid) + ": " + std::strerror(err) +
-                     (err == E2BIG ? " (raise --max-tasks, Options::max_processes)" : ""));
+            ctx.diagnose("cannot track pid " + std::to_string(pid) + ": " + std::strerror(err) +
+                         (err == E2BIG ? " (raise --max-tasks, Options::max_processes)" : ""));
             continue;
         }
         tracked.emplace_back(pid, std::move(pidfd));
     }
-    if (const int err = loader->seed_threads(0); err != 0)
+    if (const int err = ctx.loader.seed_threads(0); err != 0)
         throw Error("run", std::string("cannot count the threads of the scope's processes: ") +
                                std::strerror(err));
     // Listed after seeding, checked after listing: a thread born between
@@ -169,41 +175,42 @@ void Session::Impl::capture_scope()
     std::vector<std::pair<pid_t, std::vector<pid_t>>> listed;
     for (const auto& [pid, pidfd] : tracked) {
         if (has_exited(pidfd))
-            loader->untrack(pid);
+            ctx.loader.untrack(pid);
         else
-            listed.emplace_back(pid, detail::list_threads(pid));
+            listed.emplace_back(pid, list_threads(pid));
     }
-    const auto counted = counted_threads();
+    const auto counted = counted_threads(ctx);
     for (const auto& [pid, tids] : listed)
-        add_listed(pid, tids, counted, true);
+        add_listed(ctx, pid, tids, counted, true);
 }
 
-void Session::Impl::add_listed(pid_t pid, const std::vector<pid_t>& tids,
-                               const std::map<pid_t, std::set<pid_t>>& counted, bool at_start)
+void Target::add_listed(TargetContext& ctx, pid_t pid, const std::vector<pid_t>& tids,
+                        const std::map<pid_t, std::set<pid_t>>& counted, bool at_start)
 {
     std::set<pid_t> uncounted;
-    if (perf) {
+    if (ctx.perf) {
         const auto found = counted.find(pid);
         for (pid_t tid : tids)
             if (found == counted.end() || found->second.count(tid) == 0)
                 uncounted.insert(tid);
     }
-    dispatcher.add_captured(pid, tids, uncounted, monotonic_ns(), at_start);
+    ctx.dispatcher.add_captured(pid, tids, uncounted, monotonic_ns(), at_start);
 }
 
-void Session::Impl::on_enter(const pctx_record& rec)
+void Target::enter(TargetContext& ctx, const pctx_record& rec) const
 {
+    Dispatcher& dispatcher = ctx.dispatcher;
     dispatcher.advance(rec.time_ns);
     if (dispatcher.knows(rec.pid))
         return; // captured at the start meanwhile
     dispatcher.rejoin(rec.pid);
     if (rec.flags & PCTX_ENTER_MOVED) {
         // BPF tracks it already; its threads are counted from here on.
-        if (const int err = loader->seed_threads(rec.pid); err != 0)
+        if (const int err = ctx.loader.seed_threads(rec.pid); err != 0)
             throw Error("run", "cannot count the threads of pid " + std::to_string(rec.pid) + ": " +
                                    std::strerror(err));
-        const std::vector<pid_t> tids = detail::list_threads(rec.pid);
-        add_listed(rec.pid, tids, counted_threads(), false);
+        const std::vector<pid_t> tids = list_threads(rec.pid);
+        add_listed(ctx, rec.pid, tids, counted_threads(ctx), false);
         return;
     }
     // Born inside: BPF counts it from its first instruction.
@@ -213,43 +220,45 @@ void Session::Impl::on_enter(const pctx_record& rec)
     dispatcher.add_captured(rec.pid, {rec.pid}, uncounted, rec.time_ns, false);
 }
 
-void Session::Impl::on_leave(const pctx_record& rec)
+void Target::leave(TargetContext& ctx, const pctx_record& rec) const
 {
+    Dispatcher& dispatcher = ctx.dispatcher;
     dispatcher.advance(rec.time_ns);
     if (!dispatcher.knows(rec.pid))
         return;
-    std::map<pid_t, detail::CounterValues> totals;
-    if (perf) {
-        std::vector<detail::ThreadEntry> entries;
-        if (const int err = loader->take_threads(rec.pid, entries); err != 0)
+    std::map<pid_t, CounterValues> totals;
+    if (ctx.perf) {
+        std::vector<ThreadEntry> entries;
+        if (const int err = ctx.loader.take_threads(rec.pid, entries); err != 0)
             throw Error("run", "cannot read the counted threads of pid " + std::to_string(rec.pid) +
                                    ": " + std::strerror(err));
         for (const auto& e : entries) {
-            detail::CounterValues& v = totals[e.state.tid];
-            for (std::size_t k = 0; k < perf->size(); ++k)
+            CounterValues& v = totals[e.state.tid];
+            for (std::size_t k = 0; k < ctx.perf->size(); ++k)
                 v[k] = e.state.c[k].total;
         }
     }
     dispatcher.leave(rec.pid, totals, rec.time_ns);
 }
 
-bool Session::Impl::finished() const
+bool Target::finished(const Dispatcher& dispatcher) const
 {
-    if (!scoped())
+    if (!scope_.any())
         return dispatcher.empty();
-    return spawned && dispatcher.root_exit().has_value();
+    return spawned_ && dispatcher.root_exit().has_value();
 }
 
-std::map<pid_t, std::set<pid_t>> Session::Impl::counted_threads()
+std::map<pid_t, std::set<pid_t>> Target::counted_threads(TargetContext& ctx)
 {
     std::map<pid_t, std::set<pid_t>> out;
-    if (!perf)
+    if (!ctx.perf)
         return out;
-    if (const int err = loader->read_threads(sampled); err != 0)
+    std::vector<ThreadEntry> sampled;
+    if (const int err = ctx.loader.read_threads(sampled); err != 0)
         throw Error("run", std::string("cannot read the counted threads: ") + std::strerror(err));
     for (const auto& e : sampled)
         out[e.state.pid].insert(e.state.tid);
     return out;
 }
 
-} // namespace pctx
+} // namespace pctx::detail
