@@ -80,10 +80,9 @@ void Session::Impl::probes_after(const pctx_record& rec)
     }
 }
 
-static Drain drain_ring(Session::Impl& s, int* consumed = nullptr)
+static Drain drain_ring(Session::Impl& s, detail::TargetContext& ctx, int* consumed = nullptr)
 {
     std::exception_ptr thrown;
-    detail::TargetContext ctx = s.target_context();
     const detail::LifecycleLoader::RecordFn fn = [&](const pctx_record& rec, std::size_t size) {
         try {
             s.probes_before(rec);
@@ -170,6 +169,8 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         watch(timer.get(), kTimer);
     }
 
+    // Built once: the loader and counters stay as they are while run() runs.
+    detail::TargetContext ctx = target_context();
     unsigned left = nsamples; // 0: unlimited
     // When the ring last showed life (records, or a wakeup). A drain can find
     // nothing while a record is still being written on another CPU, one that
@@ -179,7 +180,7 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
     std::uint64_t rescanned_ns = monotonic_ns();
     for (;;) {
         int consumed = 0;
-        const Drain d = drain_ring(*this, &consumed);
+        const Drain d = drain_ring(*this, ctx, &consumed);
         // Libraries loaded since (dlopen) may hold probes to enable.
         if (probes && monotonic_ns() - rescanned_ns >= kRescanNs) {
             rescanned_ns = monotonic_ns();
@@ -237,7 +238,7 @@ RunResult Session::Impl::run_loop(std::chrono::milliseconds interval, unsigned n
         // The sample's time is taken first: every record from before it is
         // then delivered before the tick, so times never go backwards.
         const std::uint64_t sample_ns = monotonic_ns();
-        const Drain before = drain_ring(*this);
+        const Drain before = drain_ring(*this, ctx);
         if (before == Drain::Stop)
             return RunResult::Stopped;
         if (finished())
