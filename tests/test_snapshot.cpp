@@ -62,6 +62,8 @@ TEST_CASE("snapshot: a tick sees every live process named and its threads; total
     };
     h.init_lwp = [&](const pctx::LwpEvent& ev) {
         seen[ev.pid].threads.insert(ev.tid);
+        if (ev.at_start) // the command starts here: threads before were the spawner's
+            seen[ev.pid].finished = 0;
     };
     h.fini_lwp = [&](const pctx::LwpEvent& ev) {
         seen[ev.pid].threads.erase(ev.tid);

@@ -224,7 +224,7 @@ PCTX_API pid_t pid_seen_from(pid_t pid, pid_t holder);
 struct ThreadSnapshot {
     pid_t tid = 0;
     // Counters are on, but this thread is not counted (see LwpEvent): its
-    // totals stay at zero.
+    // ticks read nothing, so its totals stay at zero.
     bool uncounted = false;
     // Since the thread started (or its process last exec'd, or the
     // capture), as of its last tick (zero before its first).
@@ -246,8 +246,9 @@ struct ProcessSnapshot {
     bool ended = false;
     bool released = false;
     std::optional<ExitEvent> exit;
-    // All it did under trace, every image and thread: its threads that
-    // ended, plus the last reading of those alive.
+    // All it did under trace (a started command: from its first exec),
+    // every image and thread: its threads that ended, plus the last
+    // reading of those alive.
     std::vector<std::uint64_t> totals;
     std::vector<ThreadSnapshot> threads; // alive, by tid
 };

@@ -49,6 +49,11 @@ void Accounting::thread_started(const LwpEvent& ev)
         p.named = true;
     }
     Process& p = live(ev.pid, ev.time_ns);
+    // The start (a capture's thread, a started command's first image): what
+    // came before is not the target's (a started command's threads before
+    // its exec were the spawner's, e.g. a sanitizer's runtime).
+    if (ev.at_start)
+        p.finished = Values{};
     Thread& t = p.threads[ev.tid];
     t = Thread{};
     t.counted = !ev.uncounted;

@@ -35,7 +35,8 @@ public:
 
     explicit Accounting(Namer namer);
 
-    // init_lwp: the thread starts from zero (a new thread, a new image, a capture).
+    // init_lwp: the thread starts from zero (a new thread, a new image, a
+    // capture); at the start, so does its process.
     void thread_started(const LwpEvent& ev);
     // tick: a reading; the delta is taken against the thread's previous tick.
     void thread_read(const LwpEvent& ev, const Values& values);
