@@ -218,6 +218,48 @@ PCTX_API CounterCheck check_counters(const std::string& spec);
 // as events report it under Options::pidns; 0 when that namespace cannot.
 PCTX_API pid_t pid_seen_from(pid_t pid, pid_t holder);
 
+// Session::snapshot(): the accounting of every tracked process, a
+// consistent copy. Totals are in counter_names' order (empty without
+// counters).
+struct ThreadSnapshot {
+    pid_t tid = 0;
+    // Counters are on, but this thread is not counted (see LwpEvent): its
+    // ticks read nothing, so its totals stay at zero.
+    bool uncounted = false;
+    // Since the thread started (or its process last exec'd, or the
+    // capture), as of its last tick (zero before its first).
+    std::vector<std::uint64_t> totals;
+    // What its last tick added: its totals then minus those at the tick
+    // before it (or minus zero, for its first tick).
+    std::vector<std::uint64_t> delta;
+};
+
+struct ProcessSnapshot {
+    pid_t pid = 0;
+    pid_t ppid = 0;             // the parent, when its fork was seen; else 0
+    std::string command;        // argv joined by spaces: its last exec's, its parent's, or /proc's
+    std::uint64_t first_ns = 0; // its first event (CLOCK_MONOTONIC)
+    std::uint64_t last_ns = 0;  // its latest event
+    // Ended: by an exit (how, in exit), or let go without one (released:
+    // it left the scope, or Options::stop_at_exec released it). An ended
+    // process is in the next full snapshot, then no more.
+    bool ended = false;
+    bool released = false;
+    std::optional<ExitEvent> exit;
+    // All it did under trace (a started command: from its first exec),
+    // every image and thread: its threads that ended, plus the last
+    // reading of those alive.
+    std::vector<std::uint64_t> totals;
+    std::vector<ThreadSnapshot> threads; // alive, by tid
+};
+
+struct Snapshot {
+    std::uint64_t time_ns = 0; // the latest event it includes (CLOCK_MONOTONIC)
+    std::vector<std::string> counter_names;
+    std::vector<ProcessSnapshot> processes; // live ones by pid, then ended ones as they ended
+    LostCounts lost;
+};
+
 class PCTX_API Session {
 public:
     // Starts argv[0] (searched in PATH) stopped before its exec; it runs when
@@ -282,6 +324,13 @@ public:
     // sched_process_exit (the last microseconds of its exit) is not counted.
     // Throws Error("read_counters", ...) outside such a handler.
     std::vector<CounterValue> read_counters(pid_t pid, pid_t tid) const;
+
+    // The accounting of every tracked process and its live threads, copied
+    // at once. From a handler, or from another thread while run() runs.
+    // pid 0: every process (and the ended ones it holds are then dropped);
+    // else that process alone (the latest of that pid, ended or not), or
+    // none.
+    Snapshot snapshot(pid_t pid = 0) const;
 
     // Captures several running processes in one session.
     static Session attach(const std::vector<pid_t>& pids, const Options& options = {});

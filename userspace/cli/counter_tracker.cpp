@@ -5,9 +5,10 @@
 
 namespace pctx::cli {
 
-CounterTracker::CounterTracker(const CounterPlan& plan, Reader read, Complaint complain)
+CounterTracker::CounterTracker(const CounterPlan& plan, Reader read, Complaint complain,
+                               Totals totals)
     : names_(plan.all()), all_(names_.size(), true), read_(std::move(read)),
-      complain_(std::move(complain))
+      complain_(std::move(complain)), totals_(std::move(totals))
 {
     // A single set (or none, with -t) shows everything; several show their own.
     if (plan.sets.size() < 2)
@@ -56,47 +57,21 @@ std::vector<CounterValue> CounterTracker::shown(const Values& values,
     return out;
 }
 
-void CounterTracker::remember(Thread& t, const Values& values) const
-{
-    for (std::size_t i = 0; i < names_.size(); ++i)
-        if (values[i])
-            t.last[i] = *values[i];
-}
-
 std::vector<CounterValue> CounterTracker::thread_started(pid_t pid, pid_t tid)
 {
     if (!enabled())
         return {};
-    Thread& t = threads_[{pid, tid}];
-    t.previous.assign(names_.size(), 0);
-    t.last.assign(names_.size(), 0);
+    threads_[{pid, tid}].assign(names_.size(), 0);
     const auto values = read(pid, tid, true);
-    if (!values)
-        return {};
-    remember(t, *values);
-    return shown(*values, all_);
+    return values ? shown(*values, all_) : std::vector<CounterValue>{};
 }
 
 std::vector<CounterValue> CounterTracker::thread_finished(pid_t pid, pid_t tid)
 {
     if (!enabled())
         return {};
+    threads_.erase({pid, tid});
     const auto values = read(pid, tid, true);
-    const auto it = threads_.find({pid, tid});
-    std::vector<std::uint64_t> last(names_.size(), 0);
-    if (it != threads_.end()) {
-        if (values)
-            remember(it->second, *values);
-        last = it->second.last;
-        threads_.erase(it);
-    } else if (values) {
-        for (std::size_t i = 0; i < names_.size(); ++i)
-            last[i] = (*values)[i].value_or(0);
-    }
-    auto& sum = finished_[pid];
-    sum.resize(names_.size(), 0);
-    for (std::size_t i = 0; i < names_.size(); ++i)
-        sum[i] += last[i];
     return values ? shown(*values, all_) : std::vector<CounterValue>{};
 }
 
@@ -138,9 +113,8 @@ CounterTracker::Sample CounterTracker::tick(pid_t pid, pid_t tid, std::uint64_t 
     auto values = read(pid, tid, true);
     if (!values)
         return s;
-    Thread& t = threads_[{pid, tid}];
-    t.previous.resize(names_.size(), 0);
-    t.last.resize(names_.size(), 0);
+    Previous& previous = threads_[{pid, tid}];
+    previous.resize(names_.size(), 0);
     Values deltas(names_.size());
     for (std::size_t i = 0; i < names_.size(); ++i) {
         auto& now = (*values)[i];
@@ -148,10 +122,9 @@ CounterTracker::Sample CounterTracker::tick(pid_t pid, pid_t tid, std::uint64_t 
             continue;
         // Totals never go back (one clock per counter, see
         // bpf/counters.bpf.h): a delta is never clamped into shape here.
-        deltas[i] = *now - t.previous[i];
-        t.previous[i] = *now;
+        deltas[i] = *now - previous[i];
+        previous[i] = *now;
     }
-    remember(t, *values);
     s.totals = shown(*values, *mask);
     s.deltas = shown(deltas, *mask);
     return s;
@@ -159,24 +132,15 @@ CounterTracker::Sample CounterTracker::tick(pid_t pid, pid_t tid, std::uint64_t 
 
 std::vector<std::uint64_t> CounterTracker::process_totals(pid_t pid) const
 {
-    std::vector<std::uint64_t> sum(names_.size(), 0);
-    if (const auto f = finished_.find(pid); f != finished_.end())
-        for (std::size_t i = 0; i < names_.size() && i < f->second.size(); ++i)
-            sum[i] += f->second[i];
-    const auto end = threads_.upper_bound({pid, std::numeric_limits<pid_t>::max()});
-    for (auto it = threads_.lower_bound({pid, 0}); it != end; ++it)
-        for (std::size_t i = 0; i < names_.size() && i < it->second.last.size(); ++i)
-            sum[i] += it->second.last[i];
+    std::vector<std::uint64_t> sum = totals_ ? totals_(pid) : std::vector<std::uint64_t>{};
+    sum.resize(names_.size(), 0);
     return sum;
 }
 
-std::vector<std::uint64_t> CounterTracker::take_process_totals(pid_t pid)
+void CounterTracker::forget(pid_t pid)
 {
-    std::vector<std::uint64_t> sum = process_totals(pid);
-    finished_.erase(pid);
     threads_.erase(threads_.lower_bound({pid, 0}),
                    threads_.upper_bound({pid, std::numeric_limits<pid_t>::max()}));
-    return sum;
 }
 
 } // namespace pctx::cli

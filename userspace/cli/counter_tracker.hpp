@@ -1,6 +1,7 @@
 // Counter readings for the rows: what each row shows, per-thread deltas
-// between samples, the rotation of -c sets, and per-process totals for the
-// summary. Reads through the session; knows nothing of output formats.
+// between samples and the rotation of -c sets (a display choice). Process
+// totals are the library's (Session::snapshot()). Reads through the
+// session; knows nothing of output formats.
 #pragma once
 
 #include "cli/run_config.hpp"
@@ -24,8 +25,11 @@ public:
     using Reader = std::function<std::vector<CounterValue>(pid_t pid, pid_t tid)>;
     // Told once about the first reading that failed.
     using Complaint = std::function<void(const std::string& message)>;
+    // A process's totals over all it did under trace, every image and
+    // thread, as the session's snapshot has them; empty when unknown.
+    using Totals = std::function<std::vector<std::uint64_t>(pid_t pid)>;
 
-    CounterTracker(const CounterPlan& plan, Reader read, Complaint complain);
+    CounterTracker(const CounterPlan& plan, Reader read, Complaint complain, Totals totals);
 
     bool enabled() const { return !names_.empty(); }
     const std::vector<std::string>& names() const { return names_; }
@@ -51,29 +55,26 @@ public:
 
     // The process's totals over all it did under trace, every image and
     // thread: those finished, plus the last reading of those alive. Zero
-    // entries when never read. take_ forgets the process (after its exit).
+    // entries when never read.
     std::vector<std::uint64_t> process_totals(pid_t pid) const;
-    std::vector<std::uint64_t> take_process_totals(pid_t pid);
+    // After its exit: the pid may come back as another process.
+    void forget(pid_t pid);
 
 private:
     using Values = std::vector<std::optional<std::uint64_t>>; // by names_ index
-    struct Thread {
-        std::vector<std::uint64_t> previous; // at the last sample
-        std::vector<std::uint64_t> last;     // the last reading
-    };
+    using Previous = std::vector<std::uint64_t>;              // at the thread's last sample
 
     std::optional<Values> read(pid_t pid, pid_t tid, bool complain);
     std::vector<CounterValue> shown(const Values& values, const std::vector<bool>& mask) const;
-    void remember(Thread& t, const Values& values) const;
 
     std::vector<std::string> names_;
     std::vector<std::vector<bool>> set_masks_; // per -c set (+ -t's counter): what a tick shows
     std::vector<bool> all_;
     Reader read_;
     Complaint complain_;
+    Totals totals_;
     bool complained_ = false;
-    std::map<std::pair<pid_t, pid_t>, Thread> threads_;
-    std::map<pid_t, std::vector<std::uint64_t>> finished_; // per process: threads done
+    std::map<std::pair<pid_t, pid_t>, Previous> threads_;
     std::optional<std::uint64_t> round_time_;
     unsigned round_ = 0;
 };

@@ -12,8 +12,17 @@ Row EventRows::row(const char* event, pid_t pid, pid_t tid, std::uint64_t time_n
     r.tid = tid;
     r.time_ns = time_ns;
     if (pid > 0)
-        r.command = names_.of(pid);
+        r.command = command(pid);
     return r;
+}
+
+const std::string& EventRows::command(pid_t pid)
+{
+    const auto it = commands_.find(pid);
+    if (it != commands_.end())
+        return it->second;
+    const Snapshot s = session_->snapshot(pid);
+    return commands_[pid] = s.processes.empty() ? std::string() : s.processes.front().command;
 }
 
 Row EventRows::row(const char* event, const LwpEvent& ev)
@@ -25,6 +34,7 @@ Row EventRows::row(const char* event, const LwpEvent& ev)
 
 void EventRows::install(Session& session)
 {
+    session_ = &session;
     Handlers& h = session.handlers();
     h.init_lwp = [this](const LwpEvent& ev) {
         Row r = row("init_lwp", ev);
@@ -60,7 +70,7 @@ void EventRows::install(Session& session)
         emit_(r);
     };
     h.fork = [this](const ForkEvent& ev) {
-        names_.fork(ev.pid, ev.child_pid);
+        commands_.erase(ev.child_pid);
         Row r = row("fork", ev.pid, ev.tid, ev.time_ns);
         r.child_pid = ev.child_pid;
         r.unfollowed = !ev.followed;
@@ -69,7 +79,7 @@ void EventRows::install(Session& session)
     h.exec = [this](const ExecEvent& ev) {
         // The old image's totals; the new image's counters start from zero.
         std::vector<CounterValue> old_totals = counters_.exec_totals(ev.pid, ev.tid);
-        names_.exec(ev.pid, ev.argv);
+        commands_.erase(ev.pid);
         Row r = row("exec", ev.pid, ev.tid, ev.time_ns);
         r.args = ev.argv;
         r.args_truncated = ev.truncated;
@@ -82,9 +92,10 @@ void EventRows::install(Session& session)
         r.signal = ev.signal();
         r.reconciled = ev.reconciled;
         r.counters = counters_.process_exit(ev.pid, ev.tid);
-        summary_.set_exit_totals(ev.pid, counters_.take_process_totals(ev.pid));
+        summary_.set_exit_totals(ev.pid, counters_.process_totals(ev.pid));
         emit_(r);
-        names_.forget(ev.pid);
+        counters_.forget(ev.pid);
+        commands_.erase(ev.pid);
     };
     h.probe = [this](const ProbeEvent& ev) {
         Row r = row("probe", ev.pid, ev.tid, ev.time_ns);

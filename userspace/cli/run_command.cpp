@@ -3,7 +3,6 @@
 #include "cli/counter_tracker.hpp"
 #include "cli/event_rows.hpp"
 #include "cli/output/sink.hpp"
-#include "cli/process_names.hpp"
 #include "cli/plot_writer.hpp"
 #include "cli/signals.hpp"
 #include "cli/summary.hpp"
@@ -51,9 +50,6 @@ Session start(const RunConfig& config)
     options.cgroup = config.cgroup;
     options.system_wide = config.system_wide;
     options.probes = config.probes;
-    for (pid_t pid : config.pids)
-        if (config.pidns != 0)
-            ProcessNames::proc_entry(pid_seen_from(pid, config.pidns), pid);
     for (const auto& name : config.counters.all())
         options.counters += (options.counters.empty() ? "" : ",") + name;
     if (!config.command.empty())
@@ -136,7 +132,11 @@ int run_command(const RunConfig& config)
     CounterTracker counters(
         config.counters,
         [&session](pid_t pid, pid_t tid) { return session->read_counters(pid, tid); },
-        [](const std::string& msg) { std::fprintf(stderr, "pctx-bpf: %s\n", msg.c_str()); });
+        [](const std::string& msg) { std::fprintf(stderr, "pctx-bpf: %s\n", msg.c_str()); },
+        [&session](pid_t pid) {
+            const Snapshot s = session->snapshot(pid);
+            return s.processes.empty() ? std::vector<std::uint64_t>{} : s.processes.front().totals;
+        });
     Summary summary(counters.names(), config.stop_at_exec);
     EventRows rows(counters, summary, [&](const Row& row) {
         writer->write(row);

@@ -15,6 +15,7 @@ namespace pctx::detail {
 namespace {
 
 const CounterValues kZero{};
+using Lwp = DispatchObserver::Lwp;
 
 bool erase_tid(std::vector<pid_t>& tids, pid_t tid)
 {
@@ -70,12 +71,36 @@ void Dispatcher::deliver(const Fn& fn, const Ev& ev, bool whole_process,
     fn(ev);
 }
 
-void Dispatcher::deliver_lwp(const std::function<void(const LwpEvent&)>& fn, const Process& proc,
-                             pid_t pid, pid_t tid, std::uint64_t time_ns,
-                             const CounterValues& values, bool at_start)
+const std::function<void(const LwpEvent&)>& Dispatcher::handler(Lwp kind) const
+{
+    switch (kind) {
+    case Lwp::Init:
+        return handlers_.init_lwp;
+    case Lwp::Fini:
+        return handlers_.fini_lwp;
+    case Lwp::Create:
+        return handlers_.lwp_create;
+    case Lwp::Exit:
+        return handlers_.lwp_exit;
+    case Lwp::Tick:
+        break;
+    }
+    return handlers_.tick;
+}
+
+void Dispatcher::deliver_lwp(Lwp kind, const Process& proc, pid_t pid, pid_t tid,
+                             std::uint64_t time_ns, const CounterValues& values, bool at_start)
 {
     LwpEvent ev{pid, tid, time_ns, proc.uncounted.count(tid) != 0, at_start};
-    deliver(fn, ev, false, values);
+    for (DispatchObserver* o : observers_)
+        o->lwp(kind, ev, values);
+    deliver(handler(kind), ev, false, values);
+}
+
+void Dispatcher::released(pid_t pid)
+{
+    for (DispatchObserver* o : observers_)
+        o->released(pid, now_);
 }
 
 bool Dispatcher::counters_of(pid_t pid, pid_t tid, CounterValues& out) const
@@ -106,7 +131,7 @@ void Dispatcher::add_captured(pid_t pid, const std::vector<pid_t>& tids,
         proc.threads.push_back(tid);
         if (uncounted.count(tid) != 0)
             proc.uncounted.insert(tid);
-        deliver_lwp(handlers_.init_lwp, proc, pid, tid, advance(now_ns), kZero, at_start);
+        deliver_lwp(Lwp::Init, proc, pid, tid, advance(now_ns), kZero, at_start);
     }
 }
 
@@ -124,11 +149,11 @@ void Dispatcher::leave(pid_t pid, const std::map<pid_t, CounterValues>& totals,
         const auto found = totals.find(tid);
         if (found == totals.end())
             proc.uncounted.insert(tid);
-        deliver_lwp(handlers_.fini_lwp, proc, pid, tid, now,
-                    found == totals.end() ? kZero : found->second);
+        deliver_lwp(Lwp::Fini, proc, pid, tid, now, found == totals.end() ? kZero : found->second);
     }
     procs_.erase(it);
     reconciled_.insert(pid);
+    released(pid);
 }
 
 void Dispatcher::dispatch(const pctx_record& rec, std::size_t size)
@@ -171,7 +196,7 @@ void Dispatcher::adopt_if_unknown(const pctx_record& rec)
     proc.threads.push_back(rec.tid);
     if (rec.flags & PCTX_REC_UNCOUNTED)
         proc.uncounted.insert(rec.tid);
-    deliver_lwp(handlers_.init_lwp, proc, rec.pid, rec.tid, now_, kZero);
+    deliver_lwp(Lwp::Init, proc, rec.pid, rec.tid, now_, kZero);
 }
 
 void Dispatcher::on_thread(const pctx_record& rec)
@@ -185,9 +210,9 @@ void Dispatcher::on_thread(const pctx_record& rec)
     // A thread born between tracking and the /proc listing is already known.
     if (!contains(proc.threads, rec.child)) {
         proc.threads.push_back(rec.child);
-        deliver_lwp(handlers_.init_lwp, proc, rec.pid, rec.child, now_, kZero);
+        deliver_lwp(Lwp::Init, proc, rec.pid, rec.child, now_, kZero);
     }
-    deliver_lwp(handlers_.lwp_create, proc, rec.pid, rec.child, now_, kZero);
+    deliver_lwp(Lwp::Create, proc, rec.pid, rec.child, now_, kZero);
 }
 
 void Dispatcher::on_fork(const pctx_record& rec)
@@ -200,8 +225,11 @@ void Dispatcher::on_fork(const pctx_record& rec)
     if (const auto old = procs_.find(rec.child); old != procs_.end())
         end_reconciled(old);
     reconciled_.erase(rec.child);
+    const ForkEvent fork{rec.pid, rec.tid, rec.child, followed, now_};
+    for (DispatchObserver* o : observers_)
+        o->fork(fork);
     if (handlers_.fork)
-        handlers_.fork(ForkEvent{rec.pid, rec.tid, rec.child, followed, now_});
+        handlers_.fork(fork);
     if (!followed)
         return; // counted as a loss (tracked_full), reported with the others
     Process& child = procs_[rec.child];
@@ -209,7 +237,7 @@ void Dispatcher::on_fork(const pctx_record& rec)
     child.threads.assign(1, rec.child);
     if (rec.flags & PCTX_REC_UNCOUNTED)
         child.uncounted.insert(rec.child);
-    deliver_lwp(handlers_.init_lwp, child, rec.child, rec.child, now_, kZero);
+    deliver_lwp(Lwp::Init, child, rec.child, rec.child, now_, kZero);
 }
 
 void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
@@ -247,9 +275,12 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
     const bool first = proc.awaiting_first_exec;
     proc.awaiting_first_exec = false;
     proc.finished = kZero;
+    for (DispatchObserver* o : observers_)
+        o->exec(ev, image_total);
     deliver(handlers_.exec, ev, true, image_total);
     if (rec.flags & PCTX_EXEC_UNTRACKED) {
         procs_.erase(it);
+        released(rec.pid);
         return;
     }
     proc.threads.assign(1, rec.pid);
@@ -258,7 +289,7 @@ void Dispatcher::on_exec(const pctx_record& rec, std::size_t size)
     proc.uncounted.clear();
     if (!was_counted)
         proc.uncounted.insert(rec.pid);
-    deliver_lwp(handlers_.init_lwp, proc, rec.pid, rec.pid, now_, kZero, first);
+    deliver_lwp(Lwp::Init, proc, rec.pid, rec.pid, now_, kZero, first);
 }
 
 void Dispatcher::on_exit(const pctx_record& rec)
@@ -279,14 +310,14 @@ void Dispatcher::on_exit(const pctx_record& rec)
     const bool group_dead = (rec.flags & PCTX_EXIT_GROUP_DEAD) != 0 && !proc.dying;
     if (erase_tid(proc.threads, rec.tid)) {
         add(proc.finished, values);
-        deliver_lwp(handlers_.fini_lwp, proc, rec.pid, rec.tid, now_, values);
+        deliver_lwp(Lwp::Fini, proc, rec.pid, rec.tid, now_, values);
         // lwp_exit is for a thread that ended on its own: not one killed, not
         // the exit_group() caller, and not the last thread when its exit
         // ended the process. One that was already exiting when another
         // called exit_group() did end on its own, last or not.
         const bool ended_process = group_dead && !(rec.flags & PCTX_EXIT_GROUP_EXIT);
         if (!(rec.flags & PCTX_EXIT_ZAPPED) && !caller && !ended_process)
-            deliver_lwp(handlers_.lwp_exit, proc, rec.pid, rec.tid, now_, values);
+            deliver_lwp(Lwp::Exit, proc, rec.pid, rec.tid, now_, values);
         proc.uncounted.erase(rec.tid);
     }
     if (group_dead)
@@ -308,6 +339,8 @@ void Dispatcher::finish_if_done(std::map<pid_t, Process>::iterator it)
         root_exit_ = ev;
     procs_.erase(it);
     forget_(ev.pid);
+    for (DispatchObserver* o : observers_)
+        o->exit(ev, totals);
     deliver(handlers_.exit, ev, true, totals);
 }
 
@@ -321,7 +354,7 @@ void Dispatcher::fini_all(pid_t pid, Process& proc, std::uint64_t time_ns, pid_t
     for (pid_t tid : tids) {
         if (tid != known_tid)
             proc.uncounted.insert(tid);
-        deliver_lwp(handlers_.fini_lwp, proc, pid, tid, time_ns, tid == known_tid ? known : kZero);
+        deliver_lwp(Lwp::Fini, proc, pid, tid, time_ns, tid == known_tid ? known : kZero);
     }
 }
 
@@ -345,13 +378,15 @@ void Dispatcher::end_reconciled(std::map<pid_t, Process>::iterator it)
         root_exit_ = ev;
     procs_.erase(it);
     forget_(pid);
+    for (DispatchObserver* o : observers_)
+        o->exit(ev, totals);
     deliver(handlers_.exit, ev, true, totals);
 }
 
 void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
 {
     advance(now_ns);
-    if (!handlers_.tick)
+    if (!handlers_.tick && observers_.empty())
         return;
     // A handler may end a process (stop, reconcile): walk a copy.
     std::vector<std::pair<pid_t, pid_t>> threads;
@@ -364,12 +399,12 @@ void Dispatcher::tick_all(std::uint64_t now_ns, const CounterSnapshot* snapshot)
             continue;
         const Process& proc = it->second;
         if (!snapshot || proc.uncounted.count(tid) != 0) {
-            deliver_lwp(handlers_.tick, proc, pid, tid, now_, kZero);
+            deliver_lwp(Lwp::Tick, proc, pid, tid, now_, kZero);
             continue;
         }
         const auto found = snapshot->find(thread_key(pid, tid));
         if (found != snapshot->end())
-            deliver_lwp(handlers_.tick, proc, pid, tid, now_, found->second);
+            deliver_lwp(Lwp::Tick, proc, pid, tid, now_, found->second);
     }
 }
 
@@ -416,7 +451,7 @@ bool Dispatcher::reconcile(std::uint64_t now_ns)
         for (pid_t tid : gone) {
             erase_tid(proc.threads, tid);
             proc.uncounted.insert(tid); // its totals went with its record
-            deliver_lwp(handlers_.fini_lwp, proc, pid, tid, advance(now_), kZero);
+            deliver_lwp(Lwp::Fini, proc, pid, tid, advance(now_), kZero);
             proc.uncounted.erase(tid);
         }
         // A dying process whose missing records were lost ends here.

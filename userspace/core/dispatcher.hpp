@@ -33,6 +33,30 @@ inline std::uint64_t thread_key(pid_t pid, pid_t tid)
            static_cast<std::uint32_t>(tid);
 }
 
+// Sees each event, with the counter values it carries, just before its
+// handler is called, whether or not the user set one: the session's
+// accounting, and whatever else must follow the event stream.
+class DispatchObserver {
+public:
+    enum class Lwp { Init, Fini, Create, Exit, Tick };
+    DispatchObserver() = default;
+    DispatchObserver(const DispatchObserver&) = delete;
+    DispatchObserver& operator=(const DispatchObserver&) = delete;
+    virtual ~DispatchObserver() = default;
+    virtual void lwp(Lwp /*kind*/, const LwpEvent& /*ev*/, const CounterValues& /*values*/) {}
+    virtual void fork(const ForkEvent& /*ev*/) {}
+    // values: the old image's whole-process totals.
+    virtual void exec(const ExecEvent& /*ev*/, const CounterValues& /*values*/) {}
+    virtual void exit(const ExitEvent& /*ev*/, const CounterValues& /*values*/) {}
+    // The process is let go without an exit (it left the scope, or was
+    // released at an exec): nothing more of it follows.
+    virtual void released(pid_t /*pid*/, std::uint64_t /*time_ns*/) {}
+
+protected:
+    DispatchObserver(DispatchObserver&&) = default;
+    DispatchObserver& operator=(DispatchObserver&&) = default;
+};
+
 class Dispatcher {
 public:
     // forget(pid) is called once a process's last record has been handled,
@@ -47,6 +71,9 @@ public:
     // when no event of (pid, tid) is being delivered, or its thread is not
     // counted.
     bool counters_of(pid_t pid, pid_t tid, CounterValues& out) const;
+
+    // Called in the order added; each must outlive the dispatcher's use.
+    void add_observer(DispatchObserver* observer) { observers_.push_back(observer); }
 
     // A spawned command, tracked but not yet exec'd: it gets exec then init_lwp.
     void add_spawned(pid_t pid, std::uint64_t now_ns);
@@ -111,9 +138,8 @@ private:
     template <typename Fn, typename Ev>
     void deliver(const Fn& fn, const Ev& ev, bool whole_process, const CounterValues& values);
     // A thread event of proc's thread tid, with its counted mark.
-    void deliver_lwp(const std::function<void(const LwpEvent&)>& fn, const Process& proc, pid_t pid,
-                     pid_t tid, std::uint64_t time_ns, const CounterValues& values,
-                     bool at_start = false);
+    void deliver_lwp(DispatchObserver::Lwp kind, const Process& proc, pid_t pid, pid_t tid,
+                     std::uint64_t time_ns, const CounterValues& values, bool at_start = false);
     // A process whose exit record was lost: fini_lwp for what it had, then
     // its exit, marked reconciled.
     void end_reconciled(std::map<pid_t, Process>::iterator it);
@@ -134,7 +160,12 @@ private:
     // Delivers exit and forgets the process once no thread record is owed.
     void finish_if_done(std::map<pid_t, Process>::iterator it);
 
+    // The user's handler for a kind of thread event.
+    const std::function<void(const LwpEvent&)>& handler(DispatchObserver::Lwp kind) const;
+    void released(pid_t pid);
+
     const Handlers& handlers_;
+    std::vector<DispatchObserver*> observers_;
     std::function<void(pid_t)> forget_;
     // reconcile(): when each process or thread (thread_key) was first found gone.
     std::unordered_map<std::uint64_t, std::uint64_t> gone_since_;

@@ -130,6 +130,7 @@ Session::Impl::Impl(Options opts, detail::Target what)
     handlers.diagnostic = [](const std::string& fn, const std::string& msg) {
         std::fprintf(stderr, "pctx: %s: %s\n", fn.c_str(), msg.c_str());
     };
+    dispatcher.add_observer(&accounting);
     wake.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     // Without it terminate() could not end a run: refuse to start instead.
     if (!wake)

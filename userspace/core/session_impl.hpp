@@ -4,6 +4,7 @@
 // (per-thread counters) and session_probes.cpp (USDT probes).
 #pragma once
 
+#include "core/accounting_feed.hpp"
 #include "core/dispatcher.hpp"
 #include "core/session_probes.hpp"
 #include "core/target.hpp"
@@ -51,6 +52,11 @@ public:
                                           loader->forget_dead(pid);
                                   }};
     detail::UniqueFd wake; // eventfd: terminate() from anywhere
+    // Session::snapshot()'s model, fed by the dispatcher (session_snapshot.cpp).
+    detail::AccountingFeed accounting{[this](pid_t pid) {
+        return proc_name(pid);
+    }};
+    std::string proc_name(pid_t reported) const; // /proc's command line of a reported pid
     bool started = false;
     bool stop_requested = false;
     bool running = false;         // inside run(): handlers are being called

@@ -48,6 +48,7 @@ void Session::Impl::check_losses()
         return;
     const LostCounts fresh = minus(now, lost);
     lost = now;
+    accounting.model().set_lost(lost);
     const std::uint64_t records =
         fresh.total() - fresh.tracked_full - fresh.threads_full - fresh.probe_hits;
     if (records > 0)

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -92,6 +93,21 @@ bool may_observe(pid_t pid)
         return true;
     }
     return errno != EACCES && errno != EPERM;
+}
+
+std::string command_line(pid_t pid)
+{
+    const std::string dir = "/proc/" + std::to_string(pid) + "/";
+    std::ifstream cmdline(dir + "cmdline", std::ios::binary);
+    std::string line((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    while (!line.empty() && line.back() == '\0')
+        line.pop_back();
+    std::replace(line.begin(), line.end(), '\0', ' ');
+    if (!line.empty())
+        return line;
+    std::ifstream comm(dir + "comm");
+    std::getline(comm, line);
+    return line;
 }
 
 std::vector<pid_t> list_threads(pid_t pid)

@@ -22,6 +22,10 @@ bool may_observe(pid_t pid);
 // start time, to the clock tick); 0 when there is none.
 std::uint64_t process_start_ns(pid_t pid);
 
+// pid's command line as ps shows it (arguments joined by spaces), or its
+// comm when it has none (a kernel thread, a zombie); empty if it is gone.
+std::string command_line(pid_t pid);
+
 // The thread ids of pid now, ascending; empty if it is gone.
 std::vector<pid_t> list_threads(pid_t pid);
 
