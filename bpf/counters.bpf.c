@@ -34,7 +34,7 @@ int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_st
 			return 0;
 		cpu = bpf_get_smp_processor_id();
 		read_counters(&r, cpu);
-		switch_in(tn, &r, cpu, next);
+		switch_in(tn, &r, cpu, next, 0);
 		return 0;
 	}
 	cpu = bpf_get_smp_processor_id();
@@ -42,7 +42,7 @@ int BPF_PROG(pctx_switch, bool preempt, struct task_struct *prev, struct task_st
 	/* The scheduler accounted prev's runtime just before this tracepoint. */
 	switch_out(tp, &r, prev->se.sum_exec_runtime, cpu);
 	if (tn)
-		switch_in(tn, &r, cpu, next);
+		switch_in(tn, &r, cpu, next, 0);
 	return 0;
 }
 

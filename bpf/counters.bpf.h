@@ -165,13 +165,20 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 	__sync_fetch_and_add(&t->seq, 1);
 }
 
+/*
+ * lag: how far the runtime lags behind now (thread_finish()'s estimate for a
+ * running thread; 0 at a real switch-in, where the scheduler has just
+ * brought it up to date). rt_in is the runtime now, lag included;
+ * ktime_in the moment the scheduler last accounted it, the base
+ * thread_finish() measures the unaccounted part of a slice from.
+ */
 static __always_inline void switch_in(struct pctx_thread *t, const struct readings *r, __u32 cpu,
-				      struct task_struct *task)
+				      struct task_struct *task, __u64 lag)
 {
 	__sync_fetch_and_add(&t->seq, 1);
-	t->rt_in = BPF_CORE_READ(task, se.sum_exec_runtime);
+	t->rt_in = BPF_CORE_READ(task, se.sum_exec_runtime) + lag;
 	t->start_valid = r->valid;
-	t->ktime_in = bpf_ktime_get_ns();
+	t->ktime_in = bpf_ktime_get_ns() - lag;
 	t->exec_start_in = BPF_CORE_READ(task, se.exec_start);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
 		if (k >= ncounters)
@@ -228,7 +235,7 @@ static __always_inline bool thread_finish(struct task_struct *task, __u32 ktid, 
 {
 	struct pctx_thread *t;
 	struct readings r;
-	__u64 rt;
+	__u64 rt, lag;
 	__u32 cpu;
 
 	if (ncounters == 0)
@@ -241,6 +248,7 @@ static __always_inline bool thread_finish(struct task_struct *task, __u32 ktid, 
 	/* Current: its runtime lags by the time since the scheduler last
 	 * updated it (under a tick); the slice seen covers that lag. */
 	rt = BPF_CORE_READ(task, se.sum_exec_runtime);
+	lag = 0;
 	if (t->on_cpu && t->cpu == cpu) {
 		/*
 		 * The scheduler accounts a running thread at each tick; what ran
@@ -254,7 +262,8 @@ static __always_inline bool thread_finish(struct task_struct *task, __u32 ktid, 
 		__u64 tick = tick_ns;
 
 		if (since_in > accounted)
-			rt += since_in - accounted < tick ? since_in - accounted : tick;
+			lag = since_in - accounted < tick ? since_in - accounted : tick;
+		rt += lag;
 	}
 	switch_out(t, &r, rt, cpu);
 	for (__u32 k = 0; k < PCTX_MAX_COUNTERS; k++) {
@@ -284,7 +293,9 @@ static __always_inline bool thread_finish(struct task_struct *task, __u32 ktid, 
 		t->rt_observed = 0;
 		__sync_fetch_and_add(&t->seq, 1);
 	}
-	switch_in(t, &r, cpu, task);
+	/* The new image's runtime counts from rt, as the old one's ended there:
+	 * its first slice's lag is measured from where rt was exact. */
+	switch_in(t, &r, cpu, task, lag);
 	return true;
 }
 
