@@ -1,6 +1,7 @@
 // Every refusal of pctx_create/pctx_capture: its message, through errfn, and
 // nothing left behind (no BPF program, no descriptor, no child process).
 #include "pctx/libpctx.h"
+#include "pctx/pctx.hpp"
 #include "support/test_support.hpp"
 
 #include <catch2/catch.hpp>
@@ -114,6 +115,30 @@ TEST_CASE("create: a program that cannot be executed", "[bpf][errors]")
     const auto msg = refusal([&] { return pctx_create(path, argv, nullptr, 0, collect); });
     ::unlink(path);
     CHECK(msg == std::string("pctx_create: cannot execute program '") + path + "'\n");
+}
+
+TEST_CASE("run: a command whose exec fails leaves nothing attached once run() has thrown",
+          "[bpf][errors]")
+{
+    // Executable, so creation accepts it; its interpreter is missing, so the
+    // exec fails only when run() lets the command go.
+    char path[] = "/tmp/pctx-badinterp-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    const std::string script = "#!/nonexistent/sh\n";
+    REQUIRE(::write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size()));
+    ::close(fd);
+    ::chmod(path, 0755);
+    {
+        auto session = pctx::Session::spawn({path});
+        REQUIRE_FALSE(testsupport::bpf_programs_held_by(::getpid()).empty());
+        CHECK_THROWS_AS(session.run(), pctx::Error);
+        // Released as run() threw, the session itself still in scope.
+        CHECK(testsupport::bpf_programs_held_by(::getpid()).empty());
+        CHECK(testsupport::children_of_self().empty());
+        CHECK_THROWS_WITH(session.run(), Catch::Contains("released"));
+    }
+    ::unlink(path);
 }
 
 TEST_CASE("capture: a pid that does not exist", "[bpf][errors]")

@@ -183,7 +183,14 @@ void Session::Impl::start_target()
     if (options.stop_at_exec)
         flags |= PCTX_TRACK_STOP_AT_EXEC;
     detail::TargetContext ctx = target_context();
-    target.start(ctx, flags);
+    try {
+        target.start(ctx, flags);
+    } catch (const Error&) {
+        // Nothing it was created for can be traced now: let go of it all
+        // (as run() returns, when called from it), leaving nothing attached.
+        release();
+        throw;
+    }
     // A started command's probes are enabled at its first exec.
     if (probes && !target.is_spawned())
         for (pid_t pid : target.captured_pids())

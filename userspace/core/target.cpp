@@ -79,7 +79,6 @@ void Target::start(TargetContext& ctx, std::uint32_t flags)
             throw Error("run", "cannot count pid " + p + ": " + std::strerror(err));
         if (int err = spawner_->start(); err != 0) {
             ctx.loader.untrack(target);
-            release();
             if (err == ENOENT || err == ENOTDIR)
                 throw Error("run", program_not_found(program_));
             throw Error("run", "cannot execute program '" + program_ + "': " + std::strerror(err));
