@@ -158,7 +158,8 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 			break;
 		end_counter(&t->c[k], r, k, &e);
 	}
-	if (seen && e.read_mask)
+	/* rt_in can hold an estimate (an exec's lag): never a negative slice */
+	if (seen && e.read_mask && rt_now >= t->rt_in)
 		t->rt_observed += rt_now - t->rt_in;
 	t->rt_last_out = rt_now;
 	t->on_cpu = 0;
