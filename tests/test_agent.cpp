@@ -373,9 +373,10 @@ TEST_CASE("agent: a real Prometheus server scraping it finds the workload's exec
         std::optional<double> exits;
         REQUIRE(eventually(
             [&] {
+                // Two queries, each of its own scrape: both must see the end.
                 execs = query("sum(pctx_execs_total" + in_cg + ")");
                 exits = query("sum(pctx_exits_total" + in_cg + ")");
-                return exits && *exits >= kChildren + 1;
+                return execs && exits && *exits >= kChildren + 1;
             },
             std::chrono::seconds(60)));
         // spawn_many's own exec and its children's.
