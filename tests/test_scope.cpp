@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
@@ -226,12 +227,12 @@ TEST_CASE("a cgroup scope: processes in the cgroup, born in it and moved into it
     CHECK(w.error().empty());
 
     const auto events = w.events();
-    std::size_t inside_exits = 0;
+    std::size_t inside_exits = 0, counted_exits = 0;
     for (const auto& e : events) {
         CHECK(e.pid != out);
         if (e.kind == "exit" && e.pid != in && e.pid != mv) {
             ++inside_exits;
-            CHECK(e.value > 0); // task-clock of /bin/true
+            counted_exits += e.value > 0 ? 1 : 0; // task-clock of /bin/true
         }
         if (e.kind == "init_lwp" && e.pid == in)
             CHECK(e.at_start);
@@ -243,6 +244,9 @@ TEST_CASE("a cgroup scope: processes in the cgroup, born in it and moved into it
     CHECK(count(events, "fork", mv) == 1);
     CHECK(count(events, "fork", in) == 2);
     CHECK(inside_exits == 3); // two children of inside, one of the mover
+    // Under qemu's TCG the scheduler's clock advances in steps: a /bin/true
+    // shorter than a step has run 0 ns by the kernel's own account there.
+    CHECK(counted_exits >= (std::getenv("PCTX_VMTEST") == nullptr ? 3U : 1U));
     CHECK(session.lost().total() == 0);
 }
 
