@@ -55,7 +55,7 @@ public:
     pid_t pid() const { return pids_.empty() ? 0 : pids_.front(); }
     // The pid events give it: root() of the dispatcher.
     pid_t root() const { return root_; }
-    bool is_spawned() const { return spawner_ != nullptr || spawned_; }
+    bool is_spawned() const { return spawned_; }
     const std::vector<pid_t>& captured_pids() const { return pids_; }
 
     // Tracks everything with flags (PCTX_TRACK_*), seeds its counters, and
@@ -89,7 +89,7 @@ private:
     pid_t pidns_ = 0;
     std::string program_;
     std::unique_ptr<Spawner> spawner_;
-    bool spawned_ = false; // stays true after release()
+    bool spawned_ = false; // a command was started (stays so after release())
     Scope scope_;
 };
 
