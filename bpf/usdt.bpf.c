@@ -28,6 +28,7 @@ int on_probe(struct pt_regs *ctx)
 {
 	struct pctx_probe_hit *hit;
 	__u64 pid_tgid, pending;
+	bool crossed;
 	int nargs, i;
 
 	hit = bpf_ringbuf_reserve(&hits, sizeof(*hit), 0);
@@ -54,11 +55,16 @@ int on_probe(struct pt_regs *ctx)
 		hit->args[i] = val;
 	}
 	/*
-	 * A wakeup per hit costs more than the hit: wake the reader only once
-	 * a batch is waiting; it also drains whenever its poll times out.
+	 * A wakeup per hit costs more than the hit (an IPI for the irq_work):
+	 * wake the reader only when this record takes the unread data across a
+	 * multiple of the batch. Testing "at least a batch unread" instead woke
+	 * at every hit once the reader lagged; a crossing two CPUs raced past is
+	 * caught at the next multiple, and the reader drains whenever its poll
+	 * times out.
 	 */
 	pending = bpf_ringbuf_query(&hits, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(hit, pending >= PCTX_USDT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-								  : BPF_RB_NO_WAKEUP);
+	crossed = pending / PCTX_USDT_WAKEUP_BYTES !=
+		  (pending - PCTX_USDT_RECORD_BYTES) / PCTX_USDT_WAKEUP_BYTES;
+	bpf_ringbuf_submit(hit, crossed ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	return 0;
 }

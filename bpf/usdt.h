@@ -16,8 +16,9 @@
 /* Probe sites one handle can attach (libbpf's spec and IP maps). */
 #define PCTX_USDT_MAX_SITES 1024
 
-/* Buffered hits that wake the reader; fewer wait until its poll times out. */
-#define PCTX_USDT_WAKEUP_BYTES (64 * 1024)
+/* The reader is woken each time this much more is unread; less waits until
+ * its poll times out. A power of two: BPF divides by shifting. */
+#define PCTX_USDT_WAKEUP_BYTES (256 * 1024)
 
 struct pctx_probe_hit {
 	__u64 time_ns;	/* CLOCK_MONOTONIC */
@@ -28,5 +29,9 @@ struct pctx_probe_hit {
 	__u32 pad;
 	__s64 args[PCTX_USDT_MAX_ARGS]; /* sign- or zero-extended per spec */
 };
+
+/* What one hit takes in the ring buffer: the record and the kernel's 8-byte
+ * header (BPF_RINGBUF_HDR_SZ), which keeps it 8-byte aligned. */
+#define PCTX_USDT_RECORD_BYTES (sizeof(struct pctx_probe_hit) + 8)
 
 #endif /* PCTX_BPF_USDT_H */
