@@ -99,6 +99,15 @@ int pctx_sample(struct bpf_iter__task *ctx)
 		return 0;
 	hdr.ktid = ktid;
 	hdr.pad = 1; /* torn until shown whole: userspace then reads it again */
+	/*
+	 * The runtime first, then the entry: the sample adds the runtime since
+	 * the entry's last switch-out, and read the other way round a thread
+	 * that woke, exited and ran the tail of do_exit between the two reads
+	 * (uncounted after sched_process_exit) would add runtime its final
+	 * totals leave out. Read first, it is never past any later total.
+	 */
+	hdr.rt_now = task->se.sum_exec_runtime;
+	asm volatile("" ::: "memory");
 	for (int i = 0; i < 4; i++) {
 		before = *(volatile __u32 *)&t->seq;
 		asm volatile("" ::: "memory");
@@ -111,7 +120,6 @@ int pctx_sample(struct bpf_iter__task *ctx)
 			break;
 		}
 	}
-	hdr.rt_now = task->se.sum_exec_runtime;
 	bpf_seq_write(seq, &hdr, sizeof(hdr));
 	bpf_seq_write(seq, copy, PCTX_THREAD_SIZE(ncounters));
 	return 0;
