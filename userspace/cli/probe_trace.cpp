@@ -244,10 +244,19 @@ int probe_trace(const ProbeTraceOptions& options)
             if (now - last_scan >= std::chrono::milliseconds(200)) {
                 last_scan = now;
                 std::string text = maps_text(options.pid);
+                // Empty: a zombie's maps, or the process is gone: its end.
+                if (text.empty())
+                    break;
                 if (text != maps) {
                     maps = std::move(text);
-                    if (ctl.check_libs())
-                        report_new(ctl, options.patterns);
+                    try {
+                        if (ctl.check_libs())
+                            report_new(ctl, options.patterns);
+                    } catch (const ProbeError& e) {
+                        if (e.code() != ProbeErrc::BadPid)
+                            throw;
+                        break; // it exited during the scan: as at its exit
+                    }
                 }
             }
         }

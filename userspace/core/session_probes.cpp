@@ -48,8 +48,10 @@ void SessionProbes::rescan()
             if (ctl.check_libs())
                 enable_matching(ctl);
         } catch (const ProbeError& e) {
-            diagnose_("cannot enable the probes newly mapped in pid " + std::to_string(pid) + ": " +
-                      e.what());
+            // Gone during the scan: its exit record, next, closes its probes.
+            if (e.code() != ProbeErrc::BadPid)
+                diagnose_("cannot enable the probes newly mapped in pid " + std::to_string(pid) +
+                          ": " + e.what());
         }
     }
 }
