@@ -146,6 +146,10 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 		.read_mask = seen ? t->start_valid & r->valid : 0,
 	};
 
+	/* Not running as far as BPF saw, or elsewhere: its switch-in went
+	 * unreported (a seeded thread may have been running all along). */
+	if (!seen && t->cpu != PCTX_CPU_SEEDED)
+		count_unseen_switch();
 	__sync_fetch_and_add(&t->seq, 1);
 	e.missed = seen ? t->rt_in - t->rt_last_out : e.since_out;
 	/* Sane gaps only: runtime never goes backwards. */
@@ -162,6 +166,7 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 	if (seen && e.read_mask && rt_now >= t->rt_in)
 		t->rt_observed += rt_now - t->rt_in;
 	t->rt_last_out = rt_now;
+	t->cpu = cpu; /* no longer PCTX_CPU_SEEDED: its next slice is its own */
 	t->on_cpu = 0;
 	__sync_fetch_and_add(&t->seq, 1);
 }
@@ -176,6 +181,9 @@ static __always_inline void switch_out(struct pctx_thread *t, const struct readi
 static __always_inline void switch_in(struct pctx_thread *t, const struct readings *r, __u32 cpu,
 				      struct task_struct *task, __u64 lag)
 {
+	/* Still running as far as BPF saw: its switch-out went unreported. */
+	if (t->on_cpu)
+		count_unseen_switch();
 	__sync_fetch_and_add(&t->seq, 1);
 	t->rt_in = BPF_CORE_READ(task, se.sum_exec_runtime) + lag;
 	t->start_valid = r->valid;
@@ -217,6 +225,8 @@ static __always_inline bool thread_begin(__u32 ktid, __s32 pid, __s32 tid, __u64
 	t->tid = tid;
 	t->rt_in = rt_now;
 	t->rt_last_out = rt_now;
+	if (!replace)
+		t->cpu = PCTX_CPU_SEEDED;
 	err = bpf_map_update_elem(&threads, &ktid, t, replace ? BPF_ANY : BPF_NOEXIST);
 	if (err == 0 || (!replace && err == -17 /* EEXIST: counted since its birth */))
 		return true;

@@ -140,7 +140,8 @@ struct pctx_counter_state {
 
 struct pctx_thread {
 	__u32 seq;
-	__u32 cpu; /* the CPU it runs on, when on_cpu */
+	__u32 cpu; /* the CPU it runs on, when on_cpu; PCTX_CPU_SEEDED before
+		    * a seeded thread's first switch */
 	__u32 on_cpu;
 	__s32 pid; /* loader's view */
 	__s32 tid;
@@ -152,6 +153,10 @@ struct pctx_thread {
 	__u64 exec_start_in; /* se.exec_start then */
 	struct pctx_counter_state c[PCTX_MAX_COUNTERS];
 };
+
+/* A thread seeded (already alive when counting began) and not yet seen to
+ * switch: its first switch-out may end a slice begun before the seed. */
+#define PCTX_CPU_SEEDED 0xffffffffU
 
 /* Bytes of a threads-map value holding n counters. */
 #define PCTX_THREAD_SIZE(n)                                                                        \
@@ -189,6 +194,10 @@ enum pctx_loss_kind {
 
 struct pctx_stats {
 	__u64 lost[PCTX_LOSS_KINDS];
+	/* Context switches of counted threads the kernel did not report (see
+	 * struct pctx_thread): each leaves a slice whose counters, other than
+	 * time, are made up at the thread's observed rate. Not a lost record. */
+	__u64 unseen_switches;
 };
 
 #endif /* PCTX_BPF_LIFECYCLE_H */

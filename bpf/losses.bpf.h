@@ -24,4 +24,14 @@ static __always_inline void count_loss(__u32 kind)
 		s->lost[kind]++;
 }
 
+/* A context switch of a counted thread the kernel did not report. */
+static __always_inline void count_unseen_switch(void)
+{
+	__u32 zero = 0;
+	struct pctx_stats *s = bpf_map_lookup_elem(&stats, &zero);
+
+	if (s)
+		s->unseen_switches++;
+}
+
 #endif /* PCTX_LOSSES_BPF_H */

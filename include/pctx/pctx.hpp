@@ -302,6 +302,12 @@ public:
     // handlers().lost), and all of it together.
     LostCounts lost() const;
     std::uint64_t lost_events() const;
+    // Context switches of counted threads the kernel did not report (some
+    // kernels skip a few sched_switch events). No event is lost, but each
+    // leaves a slice whose counters other than time are made up at the
+    // thread's observed rate, so those counts are estimates. Read after
+    // each drain, as lost() is.
+    std::uint64_t unseen_switches() const;
 
     // Per-thread counters, counted in the kernel at every context switch.
     // spec: comma-separated perf event names ("cpu-clock,page-faults,

@@ -159,6 +159,7 @@ int run_command(const RunConfig& config)
     Summary::Ending ending;
     ending.end_ns = now_ns();
     ending.lost = session->lost();
+    ending.unseen_switches = session->unseen_switches();
     const bool spawned = session->spawned();
     const std::optional<ExitEvent> target_exit = session->target_exit();
     // With a scope, what runs on at the end is mostly not the command's.

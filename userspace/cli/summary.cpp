@@ -146,6 +146,11 @@ void Summary::print(std::FILE* out, const Ending& ending) const
     std::fprintf(out, "pctx-bpf: %llu events lost%s\n",
                  static_cast<unsigned long long>(std::max(ending.lost.total(), lost_rows_)),
                  kinds.empty() ? "" : (kinds + ")").c_str());
+    if (ending.unseen_switches > 0)
+        std::fprintf(out,
+                     "pctx-bpf: %llu context switches the kernel did not report: counts other "
+                     "than time are estimated for the slices they began or ended\n",
+                     static_cast<unsigned long long>(ending.unseen_switches));
     rusage self{};
     ::getrusage(RUSAGE_SELF, &self);
     const double user = seconds(self.ru_utime);

@@ -27,8 +27,9 @@ public:
     void set_exit_totals(pid_t pid, std::vector<std::uint64_t> totals);
 
     struct Ending {
-        std::uint64_t end_ns = 0;    // when the run ended
-        LostCounts lost;             // what the session counted as lost, by kind
+        std::uint64_t end_ns = 0;          // when the run ended
+        LostCounts lost;                   // what the session counted as lost, by kind
+        std::uint64_t unseen_switches = 0; // see Session::unseen_switches()
         const char* unfinished = ""; // how a process still traced ends: "killed", "left running"
         // Totals of a process still traced at the end, or released at an exec.
         std::function<std::vector<std::uint64_t>(pid_t)> live_totals;

@@ -342,4 +342,9 @@ std::uint64_t Session::lost_events() const
     return impl_->lost.total();
 }
 
+std::uint64_t Session::unseen_switches() const
+{
+    return impl_->unseen_switches;
+}
+
 } // namespace pctx

@@ -62,6 +62,7 @@ public:
     bool running = false;         // inside run(): handlers are being called
     bool release_pending = false; // release() from a handler: done as run() returns
     LostCounts lost;              // reported so far
+    std::uint64_t unseen_switches = 0;
     // Options::probes, enabled process by process; null without them.
     std::unique_ptr<detail::SessionProbes> probes;
     // What a record changes for the probes, before it is dispatched (exec:

@@ -41,6 +41,7 @@ void Session::Impl::check_losses()
     if (const int err = loader->stats(stats); err != 0)
         throw Error("run",
                     std::string("cannot read the kernel's loss counters: ") + std::strerror(err));
+    unseen_switches = stats.unseen_switches;
     LostCounts now = counts_of(stats);
     if (probes)
         now.probe_hits = probes->lost();

@@ -324,9 +324,11 @@ int LifecycleLoader::stats(pctx_stats& out) const
                              per_cpu.size() * sizeof(pctx_stats), 0) != 0)
         return errno;
     pctx_stats total{};
-    for (const auto& s : per_cpu)
+    for (const auto& s : per_cpu) {
         for (int k = 0; k < PCTX_LOSS_KINDS; ++k)
             total.lost[k] += s.lost[k];
+        total.unseen_switches += s.unseen_switches;
+    }
     out = total;
     return 0;
 }

@@ -28,7 +28,8 @@ struct lifecycle_bpf;
 static_assert(std::is_trivially_copyable_v<pctx_record> &&
                   sizeof(pctx_record) == 40 + 8 * PCTX_MAX_COUNTERS,
               "pctx_record is shared with BPF: its layout must not change by accident");
-static_assert(sizeof(pctx_tracked) == 16 && sizeof(pctx_stats) == sizeof(__u64) * PCTX_LOSS_KINDS);
+static_assert(sizeof(pctx_tracked) == 16 &&
+              sizeof(pctx_stats) == sizeof(__u64) * (PCTX_LOSS_KINDS + 1));
 static_assert(std::is_trivially_copyable_v<pctx_thread>);
 
 namespace pctx::detail {
