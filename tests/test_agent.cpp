@@ -386,6 +386,31 @@ TEST_CASE("agent: a real Prometheus server scraping it finds the workload's exec
         REQUIRE(seconds);
         INFO("Prometheus: " << *seconds << " s; getrusage: " << cpu << " s");
         CHECK(*seconds == Approx(cpu).epsilon(0.05));
+
+        // Every query of the Grafana dashboard, with its variables as Grafana
+        // fills them for all nodes, runs in this Prometheus and finds data;
+        // the container panel's too once no container is asked for (the
+        // workload ran in a plain cgroup).
+        const auto dashboard = nlohmann::json::parse(
+            clitest::slurp(std::string(PCTX_SOURCE_DIR) + "/deploy/grafana/pctx.json"));
+        std::vector<std::string> exprs;
+        for (const auto& panel : dashboard["panels"])
+            for (const auto& t : panel.value("targets", nlohmann::json::array()))
+                exprs.push_back(t["expr"].get<std::string>());
+        CHECK(exprs.size() >= 8);
+        const auto filled = [](std::string e) {
+            for (const auto& [var, value] : {std::pair<std::string, std::string>{"$instance", ".+"},
+                                             {"$__rate_interval", "30s"},
+                                             {"container_id!=\"\"", "container_id=\"\""}})
+                for (std::size_t at; (at = e.find(var)) != std::string::npos;)
+                    e.replace(at, var.size(), value);
+            return e;
+        };
+        for (const auto& e : exprs) {
+            INFO(filled(e));
+            CHECK(
+                eventually([&] { return query(filled(e)).has_value(); }, std::chrono::seconds(30)));
+        }
     }
     testsupport::shell("rm -rf " + dir);
 }
