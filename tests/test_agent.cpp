@@ -6,6 +6,7 @@
 #include "agent/cgroup_label.hpp"
 #include "pctx/pctx.hpp"
 #include "support/as_nobody.hpp"
+#include "support/oci_bundle.hpp"
 #include "support/shell.hpp"
 #include "support/test_support.hpp"
 #include "test_cli_support.hpp"
@@ -23,12 +24,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -464,6 +468,81 @@ TEST_CASE("pctx-bpf agent: serves until SIGTERM, ignores SIGHUP, leaves nothing 
     INFO(r.err);
     CHECK(r.status == 0);
     CHECK(r.err.find("SIGHUP ignored") != std::string::npos);
+    CHECK(testsupport::bpf_programs_gone(programs));
+}
+
+namespace {
+
+// The host pid of the process whose command line holds every one of args.
+pid_t find_process(const std::vector<std::string>& args)
+{
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::string cmdline = clitest::slurp(entry.path() / "cmdline");
+        std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+        if (std::all_of(args.begin(), args.end(),
+                        [&](const std::string& a) { return cmdline.find(a) != std::string::npos; }))
+            return std::stoi(name);
+    }
+    return 0;
+}
+
+} // namespace
+
+TEST_CASE("pctx-bpf agent: in a container as the DaemonSet runs it (CAP_BPF and CAP_PERFMON only, "
+          "read-only root, host pids), it serves the node's processes and stops on SIGTERM",
+          "[agent][bpf][hostonly]")
+{
+    // deploy/kubernetes/agent-daemonset.yaml's securityContext under crun:
+    // uid 0 with every capability dropped but those two, no new privileges,
+    // a read-only root, hostPID, its own mount, cgroup, ipc and uts
+    // namespaces; the node's network, as the pod's port is reached here.
+    FreshCgroup cg;
+    const int port = free_port();
+    const std::string listen = "127.0.0.1:" + std::to_string(port);
+    testsupport::OciBundle bundle;
+    testsupport::ContainerSpec spec;
+    spec.args = {"/bin/pctx-bpf", "agent", "--listen", listen, "-T", "1"};
+    spec.host_pids = true;
+    auto container = std::async(std::launch::async, [&] { return bundle.run(spec); });
+    bool exited = false; // early: its output says why
+    const bool serving =
+        eventually(
+            [&] {
+                exited = container.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+                return exited || http_get(port, "/metrics").second.find("pctx_tracked_processes") !=
+                                     std::string::npos;
+            },
+            std::chrono::seconds(60)) &&
+        !exited;
+    const pid_t agent = find_process({"pctx-bpf", "agent", listen});
+    if (!serving || agent == 0) {
+        if (agent != 0)
+            ::kill(agent, SIGTERM);
+        const auto [status, out] = container.get();
+        FAIL("the agent in the container never served (crun status " << status << "):\n" << out);
+    }
+    const auto programs = testsupport::bpf_programs_held_by(agent);
+    CHECK_FALSE(programs.empty());
+    const std::string status = clitest::slurp("/proc/" + std::to_string(agent) + "/status");
+    INFO(status);
+    CHECK(status.find("CapEff:\t000000c000000000\n") != std::string::npos);
+
+    run_workload(cg.path, 7, 0); // host processes, seen through hostPID
+    std::string scrape;
+    CHECK(eventually(
+        [&] {
+            scrape = http_get(port, "/metrics").second;
+            return sample_sum(scrape, "pctx_execs_total", {"comm=\"agent_burn\""}) == 7;
+        },
+        std::chrono::seconds(30)));
+    INFO(scrape);
+    ::kill(agent, SIGTERM);
+    const auto [crun_status, out] = container.get();
+    INFO(out);
+    CHECK(crun_status == 0);
     CHECK(testsupport::bpf_programs_gone(programs));
 }
 

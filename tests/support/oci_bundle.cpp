@@ -71,6 +71,8 @@ nlohmann::json config(const ContainerSpec& spec)
             {{"type", "cgroup"}},
             {{"type", "ipc"}},
             {{"type", "uts"}}}}}}};
+    if (spec.host_pids)
+        c["linux"]["namespaces"].erase(0); // the pid entry
     if (spec.seccomp_refuses_bpf)
         // The runtimes' default profiles refuse both (Docker's allows them
         // only with CAP_SYS_ADMIN) with EPERM.

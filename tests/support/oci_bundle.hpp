@@ -14,6 +14,7 @@ struct ContainerSpec {
     std::vector<std::string> args;                           // inside: /bin/pctx-bpf ...
     std::vector<std::string> caps{"CAP_BPF", "CAP_PERFMON"}; // all else dropped
     bool seccomp_refuses_bpf = false; // bpf and perf_event_open fail with EPERM
+    bool host_pids = false;           // the host's pid namespace (Kubernetes' hostPID)
 };
 
 class OciBundle {
